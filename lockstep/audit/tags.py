@@ -1,0 +1,40 @@
+"""Audit tags, `"<domain>:<subject>:<verb-past>"`, grouped by domain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountTag(StrEnum):
+    USER_CREATED = "account:user:created"
+    PASSWORD_CHANGED = "account:password:changed"  # noqa: S105 - a tag, not a password
+    KEY_ADDED = "account:key:added"
+    KEY_REMOVED = "account:key:removed"
+
+
+class OrgTag(StrEnum):
+    CREATED = "org:organization:created"
+    MEMBER_ADDED = "org:member:added"
+    MEMBER_ROLE_CHANGED = "org:member:role-changed"
+    MEMBER_REMOVED = "org:member:removed"
+    KEY_ADDED = "org:key:added"
+    KEY_REMOVED = "org:key:removed"
+
+
+class ProjectTag(StrEnum):
+    CREATED = "project:project:created"
+    PACKAGE_ADDED = "project:package:added"
+    PACKAGE_REMOVED = "project:package:removed"
+    REDISTRIBUTOR_ADDED = "project:redistributor:added"
+    REDISTRIBUTOR_REMOVED = "project:redistributor:removed"
+    DIRECT_USE_CONFIRMED = "project:redistribution:none-confirmed"
+
+
+class ChannelTag(StrEnum):
+    CREATED = "channel:channel:created"
+    POLICY_CHANGED = "channel:policy:changed"
+    MEMBER_ADDED = "channel:member:added"
+    MEMBER_REMOVED = "channel:member:removed"
+
+
+AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag

@@ -1,0 +1,80 @@
+"""Channels and their member organisations."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import F, Q
+from typing_extensions import override
+
+from lockstep.orgs.models import Organization
+
+
+class ChannelKind(models.TextChoices):
+    PRIVATE = "private", "Private list (embargoed)"
+    PUBLIC = "public", "Public list"
+
+
+class Channel(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    description = models.TextField(blank=True)
+    post_address = models.EmailField(blank=True)
+    subject_tag = models.CharField(max_length=32, blank=True)
+    operated_by = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="operated_channels", null=True
+    )
+    # Embargo policy: set for private lists only.
+    max_embargo_days = models.PositiveIntegerField(null=True)
+    preferred_embargo_days = models.PositiveIntegerField(null=True)
+    min_embargo_hours = models.PositiveIntegerField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("name",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="private",
+                        max_embargo_days__gt=0,
+                        preferred_embargo_days__gt=0,
+                        preferred_embargo_days__lte=F("max_embargo_days"),
+                        min_embargo_hours__isnull=False,
+                    )
+                    | Q(
+                        kind="public",
+                        max_embargo_days__isnull=True,
+                        preferred_embargo_days__isnull=True,
+                        min_embargo_hours__isnull=True,
+                    )
+                ),
+                name="channels_policy_matches_kind",
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind == ChannelKind.PRIVATE
+
+
+class ChannelMember(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="members")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="channel_seats")
+    joined_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("channel_id", "org__name")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["channel", "org"], name="channels_member_unique"),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.org_id} on {self.channel_id}"

@@ -1,0 +1,237 @@
+"""The `lockstep` command: serve, web, worker, createadmin, demo, audit verify, manage."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+DEFAULT_SETTINGS = "config.settings.prod"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django  # noqa: PLC0415 - settings must be chosen before Django loads
+
+    django.setup()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _manage(*argv: str) -> None:
+    _setup_django()
+    from django.core.management import call_command  # noqa: PLC0415
+
+    call_command(*argv)
+
+
+def _prepare(*, demo: bool) -> None:
+    """Migrate, collect static files and (if asked) fill the demo world."""
+    _manage("migrate", "--noinput", "--verbosity", "0")
+    _manage("collectstatic", "--noinput", "--verbosity", "0")
+    if demo:
+        _manage("lockstep_demo")
+
+
+def _gunicorn_argv(args: argparse.Namespace) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+
+
+def _worker_argv() -> list[str]:
+    return [sys.executable, "-m", "lockstep.cli", "worker"]
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    if args.migrate:
+        _prepare(demo=False)
+    os.execv(sys.executable, _gunicorn_argv(args))  # noqa: S606 - replaces this process
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    _manage("lockstep_worker", "--queue-name", "*", "--no-reload")
+    return 0
+
+
+class _Supervisor:
+    """Runs the web server and the worker as children in this process group.
+
+    Ctrl-C in a terminal sends SIGINT to the whole group, so the children already have
+    it: the supervisor only waits, and nudges with SIGTERM a child that has not stopped
+    after a grace period. A SIGTERM sent to the supervisor alone is passed on at once.
+    """
+
+    GRACE_SECONDS = 3.0
+    KILL_AFTER_SECONDS = 20.0
+
+    def __init__(self, commands: Sequence[list[str]]) -> None:
+        self.commands = commands
+        self.children: list[subprocess.Popen[bytes]] = []
+        self.stop_requested_at: float | None = None
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.stop_requested_at is None:
+            self.stop_requested_at = time.monotonic()
+        if signum == signal.SIGTERM:
+            self._signal_children(signal.SIGTERM)
+
+    def _signal_children(self, signum: int) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        self.children = [subprocess.Popen(command) for command in self.commands]  # noqa: S603
+        crashed = False
+        while self.stop_requested_at is None:
+            if any(child.poll() is not None for child in self.children):
+                sys.stderr.write("lockstep: a component stopped; stopping the others\n")
+                crashed = True
+                self._on_signal(signal.SIGTERM, None)
+                break
+            time.sleep(0.2)
+        self._wait_for_children()
+        return 1 if crashed else 0
+
+    def _wait_for_children(self) -> None:
+        assert self.stop_requested_at is not None  # noqa: S101 - set before we get here
+        nudged = False
+        while any(child.poll() is None for child in self.children):
+            waited = time.monotonic() - self.stop_requested_at
+            if waited > self.KILL_AFTER_SECONDS:
+                self._signal_children(signal.SIGKILL)
+            elif waited > self.GRACE_SECONDS and not nudged:
+                self._signal_children(signal.SIGTERM)
+                nudged = True
+            time.sleep(0.1)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    if _is_loopback(args.host):
+        # A browser on this machine reaches 127.0.0.1 over plain HTTP.
+        os.environ.setdefault("LOCKSTEP_HTTPS", "0")
+    _prepare(demo=args.demo)
+    commands = [_gunicorn_argv(args)]
+    if not args.no_worker:
+        commands.append(_worker_argv())
+    sys.stdout.write(f"Lockstep is starting on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    sys.stdout.flush()
+    return _Supervisor(commands).run()
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    argv = ["lockstep_createadmin", "--email", args.email]
+    if args.password_stdin:
+        argv.append("--password-stdin")
+    _manage(*argv)
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    _manage("lockstep_demo")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    _setup_django()
+    from lockstep.audit.record import verify  # noqa: PLC0415
+
+    if args.audit_command != "verify":  # pragma: no cover - argparse restricts the choices
+        return 2
+    report = verify()
+    if report.ok:
+        sys.stdout.write(f"audit log OK: {report.checked} events, chain intact\n")
+        return 0
+    sys.stdout.write(f"audit log BROKEN after checking {report.checked} events:\n")
+    for problem in report.problems:
+        sys.stdout.write(f"  - {problem}\n")
+    return 1
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    from django.core.management import execute_from_command_line  # noqa: PLC0415
+
+    execute_from_command_line(["lockstep manage", *args.rest])
+    return 0
+
+
+def _add_web_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=os.environ.get("LOCKSTEP_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCKSTEP_PORT", "8000")))
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("LOCKSTEP_WEB_PROCESSES", "2"))
+    )
+    parser.add_argument(
+        "--threads", type=int, default=int(os.environ.get("LOCKSTEP_WEB_THREADS", "4"))
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lockstep", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="embedded mode: migrate, web server and worker together")
+    _add_web_flags(serve)
+    serve.add_argument("--demo", action="store_true", help="fill an empty instance with a demo")
+    serve.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+    serve.set_defaults(func=cmd_serve)
+    web = sub.add_parser("web", help="the web server alone (gunicorn)")
+    _add_web_flags(web)
+    web.add_argument("--migrate", action="store_true", help="apply migrations first")
+    web.set_defaults(func=cmd_web)
+    sub.add_parser("worker", help="a background task worker alone").set_defaults(func=cmd_worker)
+    admin = sub.add_parser("createadmin", help="create an operator account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    admin.set_defaults(func=cmd_createadmin)
+    sub.add_parser("demo", help="fill an empty instance with a demo world").set_defaults(
+        func=cmd_demo
+    )
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit.add_argument("audit_command", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

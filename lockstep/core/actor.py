@@ -1,0 +1,60 @@
+"""Who is acting: the one value every `do_*` action and gatekeeper read receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    SYSTEM = "system"
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An acting party. `user_id` is set for users; `label` is what the audit log shows."""
+
+    kind: ActorKind
+    label: str
+    user_id: int | None = None
+    is_staff: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind is ActorKind.USER
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind is ActorKind.SYSTEM
+
+    @property
+    def is_privileged(self) -> bool:
+        """An operator (staff user) or Lockstep itself: may act on any organisation."""
+        return self.is_staff or self.is_system
+
+    @classmethod
+    def system(cls, label: str = "lockstep") -> Actor:
+        return cls(kind=ActorKind.SYSTEM, label=f"system:{label}")
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls(kind=ActorKind.ANONYMOUS, label="anonymous")
+
+
+def from_request(request: HttpRequest) -> Actor:
+    """Build the actor for an HTTP request (session-authenticated or anonymous)."""
+    user = request.user
+    if not user.is_authenticated:
+        return Actor.anonymous()
+    return Actor(
+        kind=ActorKind.USER,
+        label=str(getattr(user, "email", "")),
+        user_id=int(user.pk),
+        is_staff=bool(user.is_staff),
+    )

@@ -1,0 +1,1 @@
+"""A small, realistic demo world for newcomers (`lockstep demo`)."""

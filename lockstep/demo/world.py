@@ -1,0 +1,151 @@
+"""Builds the demo world through the same `do_*` actions as everything else.
+
+One upstream project (libquokka, a compression library) with its team; three vendors that
+ship it, each with two members holding real OpenPGP keys; a coordinator that runs a private
+list (distros-like policy: 14 days max, 7 preferred, 24 hours min) and a public list.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from lockstep.accounts.actions import do_create_user
+from lockstep.accounts.models import User
+from lockstep.channels.actions import do_add_channel_member, do_create_channel
+from lockstep.channels.models import ChannelKind
+from lockstep.core.actor import Actor
+from lockstep.embargo.policy import DISTROS
+from lockstep.mailgw.crypto.base import get_openpgp
+from lockstep.orgs.actions import do_add_member, do_add_org_key, do_add_user_key
+from lockstep.orgs.actions import do_create_organization as create_org
+from lockstep.orgs.models import Organization, OrgKind, Role
+from lockstep.projects.actions import do_add_redistributor, do_create_project
+
+DEMO_PASSWORD = "quokka-demo-password"  # noqa: S105 - printed on purpose: demo accounts only
+DEMO_MARKER_SLUG = "libquokka-team"
+
+VENDORS = (
+    ("Northwind Linux", "northwind", ("Ana Souza", "Bjorn Lind"), "pkg:deb/northwind/libquokka"),
+    ("Bluefin OS", "bluefin", ("Chen Wei", "Dana Idowu"), "pkg:rpm/bluefin/libquokka"),
+    ("Kestrel BSD", "kestrel", ("Eli Novak", "Farah Haddad"), "pkg:generic/kestrel/libquokka"),
+)
+
+
+@dataclass
+class DemoWorld:
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    created: bool = True
+
+
+def already_there() -> bool:
+    return Organization.objects.filter(slug=DEMO_MARKER_SLUG).exists()
+
+
+def _person(name: str, email: str, role_label: str, world: DemoWorld, keys: Path | None) -> User:
+    actor = Actor.system("demo")
+    user = do_create_user(email=email, password=DEMO_PASSWORD, display_name=name, actor=actor)
+    public, secret = get_openpgp().generate_key(f"{name} <{email}>")
+    do_add_user_key(user, armored=public, actor=actor)
+    if keys is not None:
+        _write_secret(keys / f"{email}.asc", secret)
+    world.logins.append((email, role_label))
+    return user
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret)
+
+
+def _org_with_people(  # noqa: PLR0913, PLR0917 - the demo's facts, each named
+    name: str,
+    slug: str,
+    kind: OrgKind,
+    people: tuple[str, ...],
+    domain: str,
+    world: DemoWorld,
+    keys: Path | None,
+) -> Organization:
+    actor = Actor.system("demo")
+    org = create_org(
+        name=name, slug=slug, kind=kind, security_email=f"security@{domain}", actor=actor
+    )
+    for index, person in enumerate(people):
+        first = person.split()[0].lower()
+        user = _person(person, f"{first}@{domain}", f"{name} ({kind.label})", world, keys)
+        do_add_member(org, user, role=Role.ADMIN if index == 0 else Role.MEMBER, actor=actor)
+    public, _secret = get_openpgp().generate_key(f"{name} security team <security@{domain}>")
+    do_add_org_key(org, armored=public, actor=actor)
+    return org
+
+
+@transaction.atomic
+def build_demo_world(*, keys_dir: Path | None = None) -> DemoWorld:
+    """Create the world once; a second call changes nothing and says so."""
+    world = DemoWorld()
+    if already_there():
+        world.created = False
+        return world
+    actor = Actor.system("demo")
+    upstream = _org_with_people(
+        "libquokka team",
+        DEMO_MARKER_SLUG,
+        OrgKind.UPSTREAM,
+        ("Quinn Maintainer",),
+        "libquokka.example",
+        world,
+        keys_dir,
+    )
+    project = do_create_project(
+        upstream=upstream,
+        name="libquokka",
+        homepage="https://libquokka.example/",
+        repository="https://git.libquokka.example/libquokka.git",
+        security_email="security@libquokka.example",
+        description="A small, fast compression library used by package managers and backups.",
+        purls=["pkg:github/libquokka/libquokka", "pkg:pypi/quokka-python"],
+        actor=actor,
+    )
+    coordinator = _org_with_people(
+        "Openlist coordinators",
+        "openlist",
+        OrgKind.COORDINATOR,
+        ("Olga Coordinator",),
+        "openlist.example",
+        world,
+        keys_dir,
+    )
+    private = do_create_channel(
+        name="distros (demo)",
+        slug="distros",
+        kind=ChannelKind.PRIVATE,
+        policy=DISTROS,
+        post_address="distros@lists.openlist.example",
+        subject_tag="[vs]",
+        description="Private list of distribution security teams. Embargoes up to 14 days.",
+        operated_by=coordinator,
+        actor=actor,
+    )
+    do_create_channel(
+        name="oss-security (demo)",
+        slug="oss-security",
+        kind=ChannelKind.PUBLIC,
+        post_address="oss-security@lists.openlist.example",
+        description="Public list for issues that are already public.",
+        operated_by=coordinator,
+        actor=actor,
+    )
+    for name, slug, people, purl in VENDORS:
+        vendor = _org_with_people(
+            name, slug, OrgKind.VENDOR, people, f"{slug}.example", world, keys_dir
+        )
+        do_add_redistributor(project, vendor, downstream_purl=purl, actor=actor)
+        do_add_channel_member(private, vendor, actor=actor)
+    _person("Rita Researcher", "rita@research.example", "researcher", world, keys_dir)
+    return world

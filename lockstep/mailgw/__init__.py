@@ -1,0 +1,1 @@
+"""Mail gateway: outbound delivery, inbound processing, and the crypto adapters they share."""

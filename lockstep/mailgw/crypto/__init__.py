@@ -1,0 +1,1 @@
+"""Crypto adapters for mail: a Protocol per scheme (base.py), a real implementation, a fake."""

@@ -1,0 +1,1 @@
+"""Operations: worker heartbeats and the health report."""

@@ -1,0 +1,1 @@
+"""Upstream projects: their packages and who redistributes them."""

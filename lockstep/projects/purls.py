@@ -1,0 +1,31 @@
+"""Package URL checks (pure): a project's package is a purl without a version."""
+
+from __future__ import annotations
+
+from packageurl import PackageURL
+
+from lockstep.core.errors import ValidationError
+
+PURL_MAX_LENGTH = 512
+
+
+def normalise_package_purl(text: str, *, field: str = "purl") -> str:
+    """Return the canonical form of a versionless Package URL, or raise ValidationError."""
+    raw = text.strip()
+    if not raw:
+        raise ValidationError("Give a Package URL, e.g. pkg:pypi/requests.", field=field)
+    if len(raw) > PURL_MAX_LENGTH:
+        msg = f"A Package URL may be at most {PURL_MAX_LENGTH} characters long."
+        raise ValidationError(msg, field=field)
+    try:
+        purl = PackageURL.from_string(raw)
+    except ValueError as exc:
+        msg = f"{raw!r} is not a valid Package URL ({exc}). Example: pkg:npm/%40scope/name."
+        raise ValidationError(msg, field=field) from None
+    if purl.version:
+        msg = (
+            f"{raw!r} names version {purl.version}; a project's package is identified "
+            f"without a version (pkg:{purl.type}/...{purl.name}). Versions belong to advisories."
+        )
+        raise ValidationError(msg, field=field)
+    return str(purl.to_string())

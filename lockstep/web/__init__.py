@@ -1,0 +1,1 @@
+"""The web interface: thin views over queries and actions."""

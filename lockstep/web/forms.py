@@ -1,0 +1,28 @@
+"""Forms validate shape only; business rules come back from actions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class KeyUploadForm(forms.Form):
+    armored = forms.CharField(
+        label="ASCII-armoured public key",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 10,
+                "spellcheck": "false",
+                "placeholder": "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+            }
+        ),
+        max_length=65536,
+        help_text="Paste the output of: gpg --armor --export you@example.org",
+    )

@@ -1,0 +1,108 @@
+"""Pages of the foundation: home, organisations, projects, channels, keys, health."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from typing_extensions import override
+
+from lockstep.accounts.queries import access_user_by_id, instance_has_users
+from lockstep.channels.queries import access_channel_by_slug, list_channels_for, policy_of
+from lockstep.core.actor import from_request
+from lockstep.core.errors import LockstepError
+from lockstep.embargo.routing import decide_route
+from lockstep.ops.health import health_report
+from lockstep.orgs.actions import do_add_user_key
+from lockstep.orgs.queries import (
+    access_org_by_slug,
+    list_keys_of_user,
+    list_memberships_for,
+    org_with_members,
+)
+from lockstep.projects.queries import access_project_by_slug, list_projects_for, routing_facts_for
+from lockstep.web.errors import domain_errors
+from lockstep.web.forms import KeyUploadForm, LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    @override
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context["first_run"] = not instance_has_users()
+        return context
+
+
+@require_GET
+@never_cache
+def healthz(_request: HttpRequest) -> JsonResponse:
+    status, body = health_report()
+    return JsonResponse(body, status=status)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    actor = from_request(request)
+    context = {
+        "memberships": list_memberships_for(actor),
+        "projects": list_projects_for(actor),
+        "channels": list_channels_for(actor),
+        "keys": list_keys_of_user(actor.user_id),
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+@require_GET
+@domain_errors
+def org_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    org = org_with_members(access_org_by_slug(from_request(request), slug))
+    return render(request, "web/org_detail.html", {"org": org})
+
+
+@login_required
+@require_GET
+@domain_errors
+def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project_by_slug(from_request(request), slug)
+    routes = {
+        "private": decide_route(routing_facts_for(project, already_public=False)),
+        "public": decide_route(routing_facts_for(project, already_public=True)),
+    }
+    return render(request, "web/project_detail.html", {"project": project, "routes": routes})
+
+
+@login_required
+@require_GET
+@domain_errors
+def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    channel = access_channel_by_slug(from_request(request), slug)
+    context = {"channel": channel, "policy": policy_of(channel)}
+    return render(request, "web/channel_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_keys(request: HttpRequest) -> HttpResponse:
+    actor = from_request(request)
+    user = access_user_by_id(actor, actor.user_id)
+    form = KeyUploadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = do_add_user_key(user, armored=form.cleaned_data["armored"], actor=actor)
+        except LockstepError as exc:
+            form.add_error("armored", exc.message)
+        else:
+            messages.success(request, f"Key {key.spaced_fingerprint} added.")
+            return redirect("web:keys")
+    context = {"form": form, "keys": list_keys_of_user(user.pk)}
+    return render(request, "web/keys.html", context, status=400 if form.errors else 200)

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Set-up and entry point for a fresh machine that has only python3.
+
+    python3 run.py serve     install what is needed into .venv, then start Lockstep
+    python3 run.py test      install what is needed into .venv, then run the whole test suite
+
+Anything after the first word is passed on (`run.py serve --demo --port 9000`,
+`run.py test -k audit`). The virtual environment is rebuilt when pyproject.toml or the
+constraints file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".lockstep-install"
+DEFAULT_TEST_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def say(message: str) -> None:
+    print(f"[run.py] {message}", flush=True)
+
+
+def _fingerprint(extras: str) -> str:
+    digest = hashlib.sha256(extras.encode())
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _bootstrap_pip() -> None:
+    """Debian's python3 without python3-venv has no ensurepip: fetch pip's wheel from PyPI."""
+    say("this Python has no ensurepip; fetching pip from PyPI")
+    with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as answer:
+        release = json.load(answer)
+    wheel = next(f for f in release["urls"] if f["filename"].endswith(".whl"))
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / wheel["filename"]
+        with urllib.request.urlopen(wheel["url"], timeout=120) as answer:
+            target.write_bytes(answer.read())
+        subprocess.check_call([str(BIN / "python"), f"{target}/pip", "install", str(target)])
+
+
+def ensure_venv(extras: str) -> None:
+    wanted = _fingerprint(extras)
+    # A test install (extras "dev") also satisfies `serve`, so the two never undo each other.
+    if STAMP.exists() and STAMP.read_text() in {wanted, _fingerprint("dev")}:
+        return
+    if not (BIN / "python").exists():
+        say("creating the virtual environment in .venv")
+        try:
+            subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+        except subprocess.CalledProcessError:
+            shutil.rmtree(VENV, ignore_errors=True)
+            subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", str(VENV)])
+            _bootstrap_pip()
+    say(f"installing Lockstep and its pinned dependencies ({extras or 'runtime'})")
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    target = f".[{extras}]" if extras else "."
+    subprocess.check_call([*pip, "-c", str(CONSTRAINTS), "-e", target], cwd=ROOT)
+    STAMP.write_text(wanted)
+
+
+def _reachable(url: str) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+def run_tests(args: list[str]) -> int:
+    ensure_venv("dev")
+    pytest = [str(BIN / "python"), "-m", "pytest", *args]
+    env = {k: v for k, v in os.environ.items() if k != "LOCKSTEP_DATABASE_URL"}
+    say("test suite on SQLite")
+    code = subprocess.call(pytest, cwd=ROOT, env=env)
+    if code != 0:
+        return code
+    pg_url = os.environ.get("LOCKSTEP_TEST_DATABASE_URL", DEFAULT_TEST_PG)
+    required = os.environ.get("CI", "").lower() == "true"
+    if not _reachable(pg_url):
+        if required:
+            say(f"CI=true but PostgreSQL is not reachable at {urlparse(pg_url).netloc}")
+            return 1
+        say("PostgreSQL not reachable: skipped the PostgreSQL run (set LOCKSTEP_TEST_DATABASE_URL)")
+        return 0
+    say("test suite on PostgreSQL")
+    return subprocess.call(pytest, cwd=ROOT, env={**env, "LOCKSTEP_DATABASE_URL": pg_url})
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"serve", "test", "install"}:
+        print(__doc__)
+        return 2
+    command, rest = sys.argv[1], sys.argv[2:]
+    if command == "install":  # what CI and developers use to get the tools without testing
+        ensure_venv("dev")
+        return 0
+    if command == "test":
+        return run_tests(rest)
+    ensure_venv("")
+    os.chdir(ROOT)
+    os.execv(str(BIN / "lockstep"), [str(BIN / "lockstep"), "serve", *rest])  # noqa: S606
+    return 0  # pragma: no cover - execv does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())
