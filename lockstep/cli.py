@@ -62,6 +62,8 @@ def _gunicorn_argv(args: argparse.Namespace) -> list[str]:
         "-",
         "--graceful-timeout",
         "10",
+        # gunicorn's control socket defaults to one path per user: two instances would clash.
+        "--no-control-socket",
     ]
 
 

@@ -308,7 +308,7 @@ def _calendar_notices(policy: EmbargoPolicy, *, decided: datetime, start: dateti
 def _short_notice(policy: EmbargoPolicy, decided: datetime, now: datetime) -> Notice:
     return Notice(
         NoticeCode.SHORT_NOTICE,
-        f"{_fmt(decided)} is only {_duration(decided - now)} from now, under the minimum of "
+        f"{_fmt(decided)} is {_duration(decided - now)} from now, under the minimum of "
         f"{policy.min_hours} hours that {policy.label} gives members to prepare. A coordinator "
         "allowed it for an extreme case: tell members at once.",
     )
@@ -326,7 +326,7 @@ def _too_soon_message(policy: EmbargoPolicy, decided: datetime, now: datetime) -
     # Rounded up to the whole minute: the first time the message can name that is allowed.
     earliest = _whole_minute(now + timedelta(hours=policy.min_hours, minutes=1, microseconds=-1))
     return (
-        f"{_fmt(decided)} is only {_duration(decided - now)} from now. Under {policy.label}, "
+        f"{_fmt(decided)} is {_duration(decided - now)} from now. Under {policy.label}, "
         f"members get at least {policy.min_hours} hours to prepare fixed packages: choose "
         f"{_fmt(earliest)} or later, or ask a coordinator to allow a shorter embargo if the "
         "case is extreme (for example, the issue is being exploited)."

@@ -156,14 +156,16 @@ def _who_ships(facts: RoutingFacts, project: str) -> str:
 
 
 def _public_reasons(facts: RoutingFacts) -> list[str]:
+    where = facts.public_where.strip()
+    place = f" ({where})" if where else ""
     reasons: list[str] = []
     if facts.already_public:
-        where = facts.public_where.strip()
-        reasons.append(f"The issue is already public{f' ({where})' if where else ''}.")
+        reasons.append(f"The issue is already public{place}.")
+        place = ""
     if facts.fix_public:
         reasons.append(
-            "A fix already sits in a public repository, which makes the issue public: anyone can "
-            "read the change."
+            f"A fix already sits in a public repository{place}, which makes the issue public: "
+            "anyone can read the change."
         )
     return reasons
 

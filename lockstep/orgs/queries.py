@@ -58,10 +58,6 @@ def active_keys() -> QuerySet[OpenPGPKey]:
     return OpenPGPKey.objects.filter(removed_at__isnull=True)
 
 
-def list_keys_of_org(org: Organization) -> QuerySet[OpenPGPKey]:
-    return active_keys().filter(org=org)
-
-
 def list_keys_of_user(user_id: int | None) -> QuerySet[OpenPGPKey]:
     if user_id is None:
         return OpenPGPKey.objects.none()

@@ -58,7 +58,7 @@ def _env(url: str, tmp_path: Path) -> dict[str, str]:
 
 
 def _health(base: str) -> dict[str, object]:
-    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
         report: dict[str, object] = json.loads(response.read())
         return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import signal
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +30,7 @@ def free_port() -> int:
 
 
 def _get(url: str) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback URL
+    with urllib.request.urlopen(url, timeout=5) as response:
         return response.status, response.read()
 
 
@@ -44,8 +47,11 @@ def _wait_for(predicate: object, *, seconds: float) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+def served(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
     port = free_port()
+    extra = list(getattr(request, "param", []))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -55,7 +61,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]
     env["LOCKSTEP_WORKER_HEARTBEAT_SECONDS"] = "1"
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
-        [LOCKSTEP, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        [LOCKSTEP, "serve", "--port", str(port), "--workers", "1", "--threads", "2", *extra],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -101,3 +107,121 @@ def test_serve_answers_healthz_with_worker_alive_and_stops_on_ctrl_c(
     assert "Traceback" not in log
     with pytest.raises(OSError, match=r"(?i)refused"):
         _get(f"{base}/healthz")
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()]
+
+
+def _wait_healthy(base: str) -> None:
+    def worker_alive() -> bool:
+        _status, body = _get(f"{base}/healthz")
+        return bool(json.loads(body)["worker"]["status"] == "ok")
+
+    _wait_for(worker_alive, seconds=60)
+
+
+def test_sigterm_to_serve_alone_stops_everything(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, _tmp_path = served
+    _wait_healthy(base)
+    children = _children(process.pid)
+    assert len(children) == 2
+    process.send_signal(signal.SIGTERM)  # e.g. systemd stopping the service
+    assert process.wait(timeout=30) == 0
+    for child in children:
+        assert (
+            not Path(f"/proc/{child}").exists()
+            or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+        )
+
+
+def test_a_dead_worker_stops_serve_with_an_error(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, tmp_path = served
+    _wait_healthy(base)
+    worker = next(
+        pid
+        for pid in _children(process.pid)
+        if b"gunicorn" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
+    os.kill(worker, signal.SIGKILL)
+    assert process.wait(timeout=30) == 1
+    assert "a component stopped" in (tmp_path / "serve.log").read_text()
+    with pytest.raises(OSError, match=r"(?i)refused"):
+        _get(f"{base}/healthz")
+
+
+def test_web_reports_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCKSTEP_", "DJANGO_"))}
+    env.update(
+        LOCKSTEP_DATA_DIR=str(tmp_path),
+        LOCKSTEP_HTTPS="0",
+        # Nothing listens on port 9 (discard) of the loopback address.
+        LOCKSTEP_DATABASE_URL="postgres://nobody@127.0.0.1:9/lockstep",
+    )
+    process = subprocess.Popen(
+        [LOCKSTEP, "web", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        answer: dict[str, object] = {}
+
+        def answered() -> bool:
+            try:
+                _get(f"http://127.0.0.1:{port}/healthz")
+            except urllib.error.HTTPError as exc:
+                answer.update(code=exc.code, body=json.loads(exc.read()))
+                return True
+            return False
+
+        _wait_for(answered, seconds=60)
+        assert answer["code"] == 503
+        assert answer["body"] == {
+            "status": "down",
+            "database": {"status": "down", "vendor": "postgresql", "error": "OperationalError"},
+            "worker": {"status": "unknown"},
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("served", [["--demo"]], indirect=True)
+def test_serve_demo_then_a_vendor_logs_in_and_sees_the_demo_world(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    _process, base, _tmp_path = served
+    _wait_healthy(base)
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    browser.open(f"{base}/login/", timeout=5).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {
+            "username": "ana@northwind.example",
+            "password": "quokka-demo-password",
+            "csrfmiddlewaretoken": token,
+        }
+    ).encode()
+    home = browser.open(
+        urllib.request.Request(f"{base}/login/", data=form, headers={"Referer": f"{base}/login/"}),
+        timeout=5,
+    )
+    page = home.read().decode()
+    assert home.url == f"{base}/"
+    assert "Northwind Linux" in page
+    assert "distros (demo)" in page
+    assert "oss-security (demo)" in page
+    assert "libquokka" in page
+    channel = browser.open(f"{base}/channels/distros/", timeout=5).read().decode()
+    assert "Bluefin OS" in channel
+    assert "at most 14 days" in channel
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        browser.open(f"{base}/orgs/bluefin/", timeout=5)
