@@ -1,13 +1,10 @@
 """Embargo clocks: is a disclosure date acceptable, what date to suggest, may the date move later.
 
-Pure decisions (PROCESS.md sections 2 and 4): values in, a decision out, or a
-`lockstep.core.errors.ValidationError` whose message a maintainer new to security can act on.
-There is no ORM, no I/O and no wall clock: `now` is always a parameter. Every datetime must be
-aware; all are converted to UTC, and every date decided here is truncated to the minute.
-
-An embargo's length is counted in exact 24-hour days from its *clock start*: the moment the issue
-reached the list (for the distros lists, the first post there) or, for the Linux kernel, the start
-of the release process.
+Pure decisions (PROCESS.md sections 2 and 4): values in, a decision out, or a ValidationError a
+maintainer new to security can act on. No ORM, no I/O, no wall clock: `now` is a parameter.
+Datetimes must be aware; all are converted to UTC; decided dates are truncated to the minute.
+An embargo counts exact 24-hour days (elapsed time, so daylight saving cannot move it) from its
+*clock start*: the first post to the list, or for the Linux kernel the start of the release.
 """
 
 from __future__ import annotations
