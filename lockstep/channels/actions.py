@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from lockstep.audit.record import record
 from lockstep.audit.tags import ChannelTag
@@ -12,6 +11,7 @@ from lockstep.channels.queries import can_manage_channel
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, PermissionDenied, ValidationError
+from lockstep.core.names import claim_slug
 from lockstep.embargo.policy import EmbargoPolicy
 from lockstep.orgs.models import Organization, OrgKind
 
@@ -51,10 +51,7 @@ def do_create_channel(  # noqa: PLR0913 - a channel's facts, each named
     if operated_by is not None and operated_by.kind != OrgKind.COORDINATOR:
         msg = f"{operated_by.name} is not a coordinator organisation."
         raise ValidationError(msg, field="operated_by")
-    slug = slug or slugify(name)
-    if Channel.objects.filter(slug=slug).exists():
-        msg = f"The short name {slug!r} is taken."
-        raise Conflict(msg, field="slug")
+    slug = claim_slug(Channel.objects.all(), name=name, slug=slug)
     channel = Channel.objects.create(
         slug=slug,
         name=name.strip(),

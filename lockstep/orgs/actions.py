@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from lockstep.accounts.models import User
 from lockstep.audit.record import record
@@ -11,6 +10,7 @@ from lockstep.audit.tags import AccountTag, OrgTag
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from lockstep.core.names import claim_slug
 from lockstep.mailgw.crypto.base import get_openpgp
 from lockstep.orgs.models import Membership, OpenPGPKey, Organization, OrgKind, Role
 from lockstep.orgs.queries import is_org_admin
@@ -39,10 +39,7 @@ def do_create_organization(  # noqa: PLR0913 - an organisation's facts, each nam
     name = name.strip()
     if not name:
         raise ValidationError("An organisation needs a name.", field="name")
-    slug = slug or slugify(name)
-    if Organization.objects.filter(slug=slug).exists():
-        msg = f"The short name {slug!r} is taken."
-        raise Conflict(msg, field="slug")
+    slug = claim_slug(Organization.objects.all(), name=name, slug=slug)
     org = Organization.objects.create(
         slug=slug,
         name=name,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from lockstep.audit.record import record
 from lockstep.audit.tags import ProjectTag
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, PermissionDenied, ValidationError
+from lockstep.core.names import claim_slug
 from lockstep.orgs.models import Organization, OrgKind
 from lockstep.orgs.queries import is_org_admin
 from lockstep.projects.models import Package, Project, Redistribution
@@ -46,10 +46,7 @@ def do_create_project(  # noqa: PLR0913 - a project's facts, each named
     name = name.strip()
     if not name:
         raise ValidationError("A project needs a name.", field="name")
-    slug = slug or slugify(name)
-    if Project.objects.filter(slug=slug).exists():
-        msg = f"The short name {slug!r} is taken."
-        raise Conflict(msg, field="slug")
+    slug = claim_slug(Project.objects.all(), name=name, slug=slug)
     normalised = sorted({normalise_package_purl(p, field="purls") for p in purls})
     project = Project.objects.create(
         slug=slug,

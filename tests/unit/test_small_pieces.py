@@ -11,7 +11,7 @@ from lockstep.audit.models import AuditChainHead, AuditEvent
 from lockstep.channels.models import ChannelKind
 from lockstep.cli import _is_loopback, build_parser
 from lockstep.core.actor import Actor, ActorKind, from_request
-from lockstep.core.errors import PermissionDenied
+from lockstep.core.errors import PermissionDenied, ValidationError
 from lockstep.ops.heartbeat import beat
 from lockstep.ops.models import WorkerHeartbeat
 from lockstep.ops.tasks import ping
@@ -112,3 +112,9 @@ def test_cli_flags() -> None:
     assert (args.host, args.port, args.demo, args.no_worker) == ("127.0.0.1", 9000, True, False)
     web = build_parser().parse_args(["web", "--workers", "3", "--migrate"])
     assert (web.workers, web.migrate) == (3, True)
+
+
+def test_a_name_with_no_usable_characters_needs_an_explicit_short_name(system: Actor) -> None:
+    with pytest.raises(ValidationError, match="Give a short name"):
+        OrganizationFactory(name="!!!")
+    assert OrganizationFactory(name="!!!", slug="bangs").slug == "bangs"
