@@ -1,8 +1,10 @@
 from django.urls import include, path
 
+from lockstep.api.v1.api import api
 from lockstep.web import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
     path("", include("lockstep.web.urls")),
 ]

@@ -24,6 +24,9 @@ LOCKSTEP_OPENPGP_BACKEND = env_str(
 # A worker is reported as alive while its heartbeat is younger than this many seconds.
 LOCKSTEP_WORKER_STALE_SECONDS = env_int("LOCKSTEP_WORKER_STALE_SECONDS", default=30)
 LOCKSTEP_WORKER_HEARTBEAT_SECONDS = env_int("LOCKSTEP_WORKER_HEARTBEAT_SECONDS", default=5)
+# How many reverse proxies stand in front of Lockstep; each appends to X-Forwarded-For.
+# 0 (the default) ignores that header: the client is the connection's peer.
+LOCKSTEP_TRUSTED_PROXIES = env_int("LOCKSTEP_TRUSTED_PROXIES", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -38,6 +41,8 @@ INSTALLED_APPS = [
     "lockstep.orgs",
     "lockstep.projects",
     "lockstep.channels",
+    "lockstep.cases",
+    "lockstep.intake",
     "lockstep.ops",
     "lockstep.demo",
     "lockstep.web",
@@ -147,3 +152,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOCKSTEP_LOG_LEVEL", "INFO")},
 }
+
+# Intake and case limits.
+LOCKSTEP_MAX_ATTACHMENT_BYTES = env_int("LOCKSTEP_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+LOCKSTEP_MAX_ATTACHMENTS = env_int("LOCKSTEP_MAX_ATTACHMENTS", default=10)
+LOCKSTEP_REPORT_RATE = env_int("LOCKSTEP_REPORT_RATE", default=10)  # reports per address per hour
+DATA_UPLOAD_MAX_MEMORY_SIZE = LOCKSTEP_MAX_ATTACHMENT_BYTES * 2
+FILE_UPLOAD_MAX_MEMORY_SIZE = LOCKSTEP_MAX_ATTACHMENT_BYTES

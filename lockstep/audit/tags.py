@@ -10,6 +10,8 @@ class AccountTag(StrEnum):
     PASSWORD_CHANGED = "account:password:changed"  # noqa: S105 - a tag, not a password
     KEY_ADDED = "account:key:added"
     KEY_REMOVED = "account:key:removed"
+    TOKEN_CREATED = "account:token:created"  # noqa: S105 - a tag, not a token
+    TOKEN_REVOKED = "account:token:revoked"  # noqa: S105 - a tag, not a token
 
 
 class OrgTag(StrEnum):
@@ -37,4 +39,26 @@ class ChannelTag(StrEnum):
     MEMBER_REMOVED = "channel:member:removed"
 
 
-AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag
+class CaseTag(StrEnum):
+    OPENED = "case:case:opened"
+    PARTICIPANT_ADDED = "case:participant:added"
+    PARTICIPANT_REMOVED = "case:participant:removed"
+    CHANNEL_INVITED = "case:channel:invited"
+    DATE_SET = "case:disclosure-date:set"
+    VULNERABILITY_ADDED = "case:vulnerability:added"
+    VULNERABILITY_CHANGED = "case:vulnerability:changed"
+    STATUS_SET = "case:status:set"
+    SEEN = "case:participant:seen"
+    POST_ADDED = "case:post:added"
+
+
+class ReportTag(StrEnum):
+    SUBMITTED = "report:report:submitted"
+    MESSAGE_ADDED = "report:message:added"
+    ACCEPTED = "report:report:accepted"
+    DECLINED = "report:report:declined"
+    DUPLICATE = "report:report:marked-duplicate"
+    SPAM = "report:report:marked-spam"
+
+
+AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag

@@ -57,3 +57,19 @@ def can_manage_channel(actor: Actor, channel: Channel) -> bool:
     if actor.is_privileged:
         return True
     return channel.operated_by_id is not None and channel.operated_by_id in org_ids_of(actor)
+
+
+def list_routing_channels() -> QuerySet[Channel]:
+    """Private lists an upstream may take a case to.
+
+    A list's name and policy are public knowledge (anyone may write to the distros list);
+    who is on it is not, and this read does not load the members.
+    """
+    return Channel.objects.filter(kind=ChannelKind.PRIVATE).order_by("name")
+
+
+def access_routing_channel_by_slug(slug: str) -> Channel:
+    channel = list_routing_channels().select_related("operated_by").filter(slug=slug).first()
+    if channel is None:
+        raise NotFound("No such private list.")
+    return channel

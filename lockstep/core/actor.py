@@ -14,6 +14,7 @@ class ActorKind(StrEnum):
     USER = "user"
     SYSTEM = "system"
     ANONYMOUS = "anonymous"
+    REPORTER = "reporter"  # holds a report's tracking token, not an account
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class Actor:
     @classmethod
     def anonymous(cls) -> Actor:
         return cls(kind=ActorKind.ANONYMOUS, label="anonymous")
+
+    @classmethod
+    def reporter(cls, report_id: int) -> Actor:
+        """The reporter of one report, proven by its tracking token."""
+        return cls(kind=ActorKind.REPORTER, label=f"reporter of report {report_id}")
+
+    @property
+    def is_reporter(self) -> bool:
+        return self.kind is ActorKind.REPORTER
 
 
 def from_request(request: HttpRequest) -> Actor:

@@ -36,3 +36,13 @@ class ValidationError(LockstepError):
     """The input is malformed or breaks a business rule."""
 
     code = "invalid"
+
+
+class RateLimited(LockstepError):
+    """Too many attempts in the current window; `retry_after` says how many seconds to wait."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from typing_extensions import override
 
@@ -17,3 +19,22 @@ class WorkerHeartbeat(models.Model):
     @override
     def __str__(self) -> str:
         return f"worker {self.worker_id} on {self.hostname}"
+
+
+class RateLimitBucket(models.Model):
+    """How many times `key` was used in the fixed window that starts at `window_start`."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="ops_ratelimit_key_window"
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start.isoformat()}: {self.count}"

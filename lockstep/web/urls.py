@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lockstep.web import views
+from lockstep.web import cases, intake, triage, views
+from lockstep.web.tokens import my_tokens
 
 app_name = "web"
 
@@ -10,7 +11,32 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/keys/", views.my_keys, name="keys"),
+    path("account/tokens/", my_tokens, name="tokens"),
     path("orgs/<slug:slug>/", views.org_detail, name="org"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
     path("channels/<slug:slug>/", views.channel_detail, name="channel"),
+    # Intake: public, no account needed.
+    path("report/", intake.choose_project, name="report-choose"),
+    path("projects/<slug:slug>/report/", intake.report_form, name="report"),
+    path("track/<str:token>/", intake.track, name="track"),
+    # Triage: the upstream team's inbox.
+    path("triage/", triage.inbox, name="triage"),
+    path("triage/<int:report_id>/", triage.report_detail, name="triage-report"),
+    path("triage/<int:report_id>/accept/", triage.accept, name="triage-accept"),
+    path("triage/<int:report_id>/decline/", triage.decline, name="triage-decline"),
+    path("triage/<int:report_id>/duplicate/", triage.duplicate, name="triage-duplicate"),
+    path("triage/<int:report_id>/spam/", triage.spam, name="triage-spam"),
+    # The case room.
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/<int:case_id>/", cases.case_room, name="case"),
+    path("cases/<int:case_id>/posts/", cases.add_post, name="case-post"),
+    path("cases/<int:case_id>/status/", cases.set_status, name="case-status"),
+    path("cases/<int:case_id>/date/", cases.set_date, name="case-date"),
+    path("cases/<int:case_id>/participants/", cases.participants, name="case-participants"),
+    path("cases/<int:case_id>/vulnerabilities/", cases.add_vulnerability, name="case-vuln"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        cases.attachment,
+        name="case-attachment",
+    ),
 ]

@@ -114,7 +114,7 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()]
 
 
-def _wait_healthy(base: str) -> None:
+def wait_healthy(base: str) -> None:
     def worker_alive() -> bool:
         _status, body = _get(f"{base}/healthz")
         return bool(json.loads(body)["worker"]["status"] == "ok")
@@ -126,7 +126,7 @@ def test_sigterm_to_serve_alone_stops_everything(
     served: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
     process, base, _tmp_path = served
-    _wait_healthy(base)
+    wait_healthy(base)
     children = _children(process.pid)
     assert len(children) == 2
     process.send_signal(signal.SIGTERM)  # e.g. systemd stopping the service
@@ -142,7 +142,7 @@ def test_a_dead_worker_stops_serve_with_an_error(
     served: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
     process, base, tmp_path = served
-    _wait_healthy(base)
+    wait_healthy(base)
     worker = next(
         pid
         for pid in _children(process.pid)
@@ -198,7 +198,7 @@ def test_serve_demo_then_a_vendor_logs_in_and_sees_the_demo_world(
     served: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
     _process, base, _tmp_path = served
-    _wait_healthy(base)
+    wait_healthy(base)
     jar = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     browser.open(f"{base}/login/", timeout=5).read()

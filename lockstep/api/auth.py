@@ -1,0 +1,142 @@
+"""Who is calling the API: an API token, or a logged-in browser session.
+
+Every endpoint is authenticated by `API_AUTH` unless it says otherwise (`auth=None` for
+public ones). The callbacks run in order, and the first that recognises the caller wins:
+
+1. `TokenAuth` reads `Authorization: Bearer lst_…`. A header that is present but names no
+   active token is refused at once (401 `invalid_token`); it never falls through to the
+   session, so a script with a revoked token learns so even from a logged-in browser.
+2. `SessionAuth` accepts the Django session cookie (the web pages' login).
+
+CSRF. django-ninja 1.x has no `NinjaAPI(csrf=…)` switch any more: every ninja view is
+`csrf_exempt` for Django's middleware, and the cookie-based auth classes check CSRF
+themselves. Here the rule is:
+
+* Token requests are exempt. A browser never adds an `Authorization` header by itself, so a
+  forged cross-site request cannot carry one.
+* Session requests with an unsafe method (POST, PUT, PATCH, DELETE) go through Django's own
+  CSRF check (`CsrfViewMiddleware`: the `X-CSRFToken` header or `csrfmiddlewaretoken` field
+  against the `csrftoken` cookie, plus the Origin/Referer rules). A failure is 403
+  `csrf_failed`. Safe methods (GET, HEAD, OPTIONS) are not checked, so they must not change
+  anything.
+* Requests with neither credential are anonymous: there is no ambient credential to abuse,
+  so nothing is checked. (Ninja's stock `SessionAuth` checks CSRF even then.)
+* ninja's `@csrf_exempt` on an operation turns the session check off. Do not use it on an
+  endpoint that writes.
+
+Handlers get their caller with `actor_of(request)`, never `core.actor.from_request`, which
+knows only the session and would bypass both the token and the CSRF check.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+from typing_extensions import override
+
+from lockstep.accounts.models import User
+from lockstep.accounts.tokens import authenticate_token
+from lockstep.core.actor import Actor, ActorKind
+
+BEARER_CHALLENGE = 'Bearer realm="lockstep"'
+
+
+class NotAuthenticated(AuthenticationError):
+    """No credential at all on an endpoint that needs one."""
+
+    code = "not_authenticated"
+    challenge = BEARER_CHALLENGE
+
+    def __init__(self) -> None:
+        super().__init__(
+            message="Authentication required: send 'Authorization: Bearer <token>' or log in."
+        )
+
+
+class InvalidToken(AuthenticationError):
+    """A bearer token was sent, but it is unknown, revoked, or its account is deactivated."""
+
+    code = "invalid_token"
+    challenge = f'{BEARER_CHALLENGE}, error="invalid_token"'
+
+    def __init__(self) -> None:
+        super().__init__(message="The API token is invalid or has been revoked.")
+
+
+class CsrfFailed(HttpError):
+    code = "csrf_failed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "CSRF check failed: send the X-CSRFToken header for session requests, "
+            "or authenticate with an API token.",
+        )
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer lst_…`; shown in the OpenAPI document as the bearer scheme."""
+
+    @override
+    def authenticate(self, request: HttpRequest, token: str) -> User:
+        user = authenticate_token(token)
+        if user is None:
+            raise InvalidToken
+        return user
+
+
+def session_user(request: HttpRequest) -> User | None:
+    """The logged-in user of the session, after the CSRF check for unsafe methods."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_active:
+        return None
+    exempt = getattr(request, "_ninja_csrf_exempt", False)
+    if not exempt and check_csrf(request) is not None:
+        raise CsrfFailed
+    return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser session; CSRF-checked only when the session is what authenticates."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    @override
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.COOKIES.get(self.param_name)
+
+    @override
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        return session_user(request)
+
+
+token_auth = TokenAuth()
+API_AUTH = [token_auth, SessionAuth()]
+
+
+def bearer_user(request: HttpRequest) -> User | None:
+    """The token's user if the request has a bearer header (InvalidToken if it is bad)."""
+    user = token_auth(request)
+    return user if isinstance(user, User) else None
+
+
+def actor_for_user(user: User) -> Actor:
+    return Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk, is_staff=user.is_staff)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The caller: the bearer token's user, else the session's user, else anonymous.
+
+    On an authenticated endpoint ninja has already done the work and left the user in
+    `request.auth`. On a public one (`auth=None`) the same two checks run here, with the same
+    outcomes: a bad token is a 401 and a session POST without CSRF token a 403.
+    """
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        user = bearer_user(request) or session_user(request)
+    if user is None:
+        return Actor.anonymous()
+    return actor_for_user(user)

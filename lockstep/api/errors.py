@@ -1,0 +1,165 @@
+"""The one place that turns errors into API answers.
+
+Every error body has the same shape, whatever raised it:
+
+    {"error": {"code": "not_found", "message": "No such API token.", "field": null}}
+
+`code` is stable (clients branch on it), `message` is for a human, `field` names the input
+field at fault when there is one (dotted for nested fields, e.g. "vulnerabilities.0.cwe").
+
+| raised                                             | status   | code                          |
+|----------------------------------------------------|----------|-------------------------------|
+| core.errors.ValidationError                        | 400      | invalid                       |
+| ninja ValidationError (the request did not parse)  | 400      | invalid                       |
+| pydantic.ValidationError raised by a handler       | 400      | invalid                       |
+| any other core.errors.LockstepError                | 400      | its `code`                    |
+| ninja AuthenticationError, auth.NotAuthenticated   | 401      | not_authenticated             |
+| auth.InvalidToken                                  | 401      | invalid_token                 |
+| core.errors.PermissionDenied                       | 403      | permission_denied             |
+| auth.CsrfFailed                                    | 403      | csrf_failed                   |
+| core.errors.NotFound, django Http404               | 404      | not_found                     |
+| core.errors.Conflict                               | 409      | conflict                      |
+| core.errors.RateLimited (and ninja's Throttled)    | 429      | rate_limited (+ Retry-After)  |
+| any other ninja HttpError                          | its own  | from HTTP_CODES, else "error" |
+
+401 answers carry `WWW-Authenticate: Bearer …`. Anything else is a bug: it is left to
+Django, which answers 500 and reports it like any other server error.
+
+Caveat: a handler whose result does not fit its own output schema also ends in a
+pydantic.ValidationError, and so in a 400, although the fault is the server's. The contract
+tests in tests/api catch that kind of bug.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import pydantic
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
+
+from lockstep.api.auth import InvalidToken, NotAuthenticated
+from lockstep.core.errors import (
+    Conflict,
+    LockstepError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
+
+STATUS_OF: dict[type[LockstepError], int] = {
+    ValidationError: 400,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    409: "conflict",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def _answer(  # noqa: PLR0913 - an answer is these facts, each named
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+) -> HttpResponse:
+    return api.create_response(request, error_body(code, message, field), status=status)
+
+
+def _status_of(exc: LockstepError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400  # a LockstepError is deliberate: the request cannot be done as asked
+
+
+def on_domain_error(request: HttpRequest, exc: LockstepError, *, api: NinjaAPI) -> HttpResponse:
+    status = _status_of(exc)
+    response = _answer(
+        api, request, status=status, code=exc.code, message=exc.message, field=exc.field
+    )
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _field_of(location: tuple[Any, ...] | list[Any], *, from_request: bool) -> str | None:
+    parts = [str(part) for part in location]
+    if from_request and parts:
+        # ninja prefixes (source, parameter); a body schema's parameter name (`payload`) is
+        # not something the client sent, so it goes too when a field follows it.
+        parts = parts[2:] if parts[0] == "body" and len(parts) > 2 else parts[1:]  # noqa: PLR2004
+    return ".".join(parts) or None
+
+
+def _validation_answer(
+    api: NinjaAPI, request: HttpRequest, errors: list[dict[str, Any]], *, from_request: bool
+) -> HttpResponse:
+    fields = [_field_of(error.get("loc", ()), from_request=from_request) for error in errors]
+    described = [
+        f"{field}: {error['msg']}" if field else str(error["msg"])
+        for field, error in zip(fields, errors, strict=True)
+    ]
+    first_field = fields[0] if fields else None
+    message = "; ".join(described) or "Invalid input."
+    return _answer(api, request, status=400, code="invalid", message=message, field=first_field)
+
+
+def on_request_invalid(
+    request: HttpRequest, exc: RequestValidationError, *, api: NinjaAPI
+) -> HttpResponse:
+    return _validation_answer(api, request, list(exc.errors), from_request=True)
+
+
+def on_pydantic_invalid(
+    request: HttpRequest, exc: pydantic.ValidationError, *, api: NinjaAPI
+) -> HttpResponse:
+    errors = [dict(error) for error in exc.errors(include_url=False)]
+    return _validation_answer(api, request, errors, from_request=False)
+
+
+def on_authentication_error(
+    request: HttpRequest, exc: AuthenticationError, *, api: NinjaAPI
+) -> HttpResponse:
+    # ninja raises a plain AuthenticationError when no auth callback recognised the caller.
+    known = exc if isinstance(exc, InvalidToken | NotAuthenticated) else NotAuthenticated()
+    response = _answer(api, request, status=401, code=known.code, message=known.message)
+    response["WWW-Authenticate"] = known.challenge
+    return response
+
+
+def on_http_error(request: HttpRequest, exc: HttpError, *, api: NinjaAPI) -> HttpResponse:
+    code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "error")
+    return _answer(api, request, status=exc.status_code, code=code, message=exc.message)
+
+
+def on_404(request: HttpRequest, _exc: Http404, *, api: NinjaAPI) -> HttpResponse:
+    return _answer(api, request, status=404, code="not_found", message="Not found.")
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Register the handlers above on `api` (ninja picks the most specific class)."""
+    api.exception_handler(LockstepError)(partial(on_domain_error, api=api))
+    api.exception_handler(RequestValidationError)(partial(on_request_invalid, api=api))
+    api.exception_handler(pydantic.ValidationError)(partial(on_pydantic_invalid, api=api))
+    api.exception_handler(AuthenticationError)(partial(on_authentication_error, api=api))
+    api.exception_handler(HttpError)(partial(on_http_error, api=api))
+    api.exception_handler(Http404)(partial(on_404, api=api))

@@ -1,0 +1,1 @@
+"""Version 1 of the API, mounted at /api/v1/ (see `api.py`)."""

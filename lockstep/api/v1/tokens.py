@@ -1,0 +1,100 @@
+"""API tokens and "who am I": /api/v1/tokens, /api/v1/tokens/{id}, /api/v1/me."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from lockstep.accounts.queries import access_user_by_id
+from lockstep.accounts.tokens import (
+    NAME_MAX_LENGTH,
+    access_api_token_by_id,
+    check_token_creation_rate,
+    do_create_api_token,
+    do_revoke_api_token,
+    list_tokens_for,
+)
+from lockstep.api.auth import actor_of
+from lockstep.core import clock
+from lockstep.orgs.queries import list_memberships_for
+
+router = Router(tags=["account"])
+
+
+class TokenIn(Schema):
+    name: str = Field(
+        min_length=1, max_length=NAME_MAX_LENGTH, description="What the token is for."
+    )
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The token's first 8 characters, to recognise it by.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Updated at most once a minute.")
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The token itself. It is shown this once and never again.")
+
+
+class MembershipOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    role: str
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    display_name: str
+    is_staff: bool
+    organisations: list[MembershipOut]
+
+
+@router.get("/tokens", response=list[TokenOut], summary="My active API tokens")
+def list_tokens(request: HttpRequest) -> list[TokenOut]:
+    tokens = list_tokens_for(actor_of(request))
+    return [TokenOut.model_validate(token, from_attributes=True) for token in tokens]
+
+
+@router.post(
+    "/tokens",
+    response={201: TokenCreatedOut},
+    summary="Create an API token",
+    description="Returns the token in `token`, once; store it now. At most 10 an hour.",
+)
+def create_token(request: HttpRequest, payload: TokenIn) -> TokenCreatedOut:
+    actor = actor_of(request)
+    user = access_user_by_id(actor, actor.user_id)
+    check_token_creation_rate(actor, now=clock.now())
+    token, plaintext = do_create_api_token(user, name=payload.name, actor=actor)
+    shown = TokenOut.model_validate(token, from_attributes=True)
+    return TokenCreatedOut(**shown.model_dump(), token=plaintext)
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
+def revoke_token(request: HttpRequest, token_id: int) -> None:
+    actor = actor_of(request)
+    do_revoke_api_token(access_api_token_by_id(actor, token_id), actor=actor)
+
+
+@router.get("/me", response=MeOut, summary="Who am I")
+def me(request: HttpRequest) -> MeOut:
+    actor = actor_of(request)
+    user = access_user_by_id(actor, actor.user_id)
+    organisations = [
+        MembershipOut(slug=m.org.slug, name=m.org.name, kind=m.org.kind, role=m.role)
+        for m in list_memberships_for(actor)
+    ]
+    return MeOut(
+        id=user.pk,
+        email=user.email,
+        display_name=user.display_name,
+        is_staff=user.is_staff,
+        organisations=organisations,
+    )

@@ -1,0 +1,1 @@
+"""Cases: the private room where a report becomes coordinated work."""

@@ -1,0 +1,1 @@
+"""The only write path for cases, split by subject."""

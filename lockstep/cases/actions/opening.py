@@ -1,0 +1,144 @@
+"""Opening a case and setting its disclosure date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from lockstep.audit.tags import CaseTag
+from lockstep.cases.actions.common import record_case, require_lead
+from lockstep.cases.models import Case, Participant, ParticipantRole, Route
+from lockstep.cases.policy import need_to_know
+from lockstep.cases.queries import CaseAccess
+from lockstep.channels.models import Channel, ChannelKind
+from lockstep.channels.queries import policy_of
+from lockstep.core import clock
+from lockstep.core.actor import Actor
+from lockstep.core.errors import ValidationError
+from lockstep.embargo.policy import DateDecision, check_disclosure_date
+from lockstep.projects.models import Project
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    route: Route
+    reasons: tuple[str, ...]
+    overridden: bool = False
+    override_reason: str = ""
+
+
+def _check_route(choice: RouteChoice, channel: Channel | None) -> None:
+    if choice.overridden and not choice.override_reason.strip():
+        msg = "Say why you override Lockstep's routing decision; the reason is kept on record."
+        raise ValidationError(msg, field="override_reason")
+    if choice.route == Route.PRIVATE_COORDINATION and (
+        channel is None or channel.kind != ChannelKind.PRIVATE
+    ):
+        msg = "Private coordination needs a private list to take the vendors from."
+        raise ValidationError(msg, field="channel")
+
+
+@transaction.atomic
+def do_open_case(  # noqa: PLR0913 - the facts of a new case, each named
+    project: Project,
+    *,
+    title: str,
+    choice: RouteChoice,
+    channel: Channel | None,
+    disclosure_at: datetime | None,
+    actor: Actor,
+) -> Case:
+    """Open a case with the upstream, the list's coordinator and the need-to-know vendors."""
+    _check_route(choice, channel)
+    now = clock.now()
+    private = choice.route == Route.PRIVATE_COORDINATION
+    case = Case.objects.create(
+        project=project,
+        title=title.strip() or "Untitled vulnerability",
+        route=choice.route,
+        route_reasons=list(choice.reasons),
+        route_overridden=choice.overridden,
+        override_reason=choice.override_reason.strip(),
+        channel=channel if private else None,
+        embargo_started_at=now if private else None,
+        created_at=now,
+    )
+    seats = [Participant(case=case, org=project.upstream, role=ParticipantRole.UPSTREAM)]
+    if private and channel is not None:
+        if channel.operated_by_id is not None and channel.operated_by_id != project.upstream_id:
+            seats.append(Participant(case=case, org_id=channel.operated_by_id, role="coordinator"))
+        vendors = need_to_know(
+            project.redistributions.values_list("org_id", flat=True),
+            channel.members.values_list("org_id", flat=True),
+        )
+        seats += [
+            Participant(case=case, org_id=org, role=ParticipantRole.VENDOR) for org in vendors
+        ]
+    for seat in seats:
+        seat.added_at = now
+        seat.notified_at = now
+    Participant.objects.bulk_create(seats)
+    record_case(
+        CaseTag.OPENED,
+        case,
+        actor=actor,
+        data={
+            "route": choice.route,
+            "overridden": choice.overridden,
+            "override_reason": choice.override_reason,
+            "channel": channel.slug if private and channel else None,
+            "participants": sorted(seat.org_id for seat in seats),
+        },
+    )
+    if private and disclosure_at is not None:
+        set_date(case, disclosure_at, actor=actor)
+    return case
+
+
+def set_date(
+    case: Case, requested: datetime, *, actor: Actor, allow_short: bool = False
+) -> DateDecision:
+    policy = policy_of(case.channel) if case.channel else None
+    if policy is None:
+        msg = "Only a case under embargo (private coordination) has a disclosure date."
+        raise ValidationError(msg, field="disclosure_at")
+    decision = check_disclosure_date(
+        policy,
+        requested=requested,
+        now=clock.now(),
+        clock_start=case.embargo_started_at,
+        allow_short=allow_short,
+    )
+    before = case.disclosure_at
+    case.disclosure_at = decision.decided
+    case.save(update_fields=["disclosure_at"])
+    record_case(
+        CaseTag.DATE_SET,
+        case,
+        actor=actor,
+        data={
+            "from": before,
+            "to": decision.decided,
+            "requested": decision.requested,
+            "outcome": decision.outcome,
+            "reasons": list(decision.reasons),
+            "warnings": [notice.message for notice in decision.warnings],
+        },
+    )
+    return decision
+
+
+@transaction.atomic
+def do_set_disclosure_date(
+    access: CaseAccess, *, requested: datetime, allow_short: bool = False, actor: Actor
+) -> DateDecision:
+    """Propose the public disclosure date-time, checked (and cut back) by the list's policy."""
+    require_lead(access)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .get(pk=access.case.pk)
+    )
+    return set_date(case, requested, actor=actor, allow_short=allow_short)

@@ -1,0 +1,114 @@
+"""Discussion posts and their attachments (patches) in a case."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from lockstep.audit.tags import CaseTag
+from lockstep.cases.actions.common import record_case
+from lockstep.cases.models import Attachment, Case, Post
+from lockstep.cases.queries import CaseAccess
+from lockstep.core import clock
+from lockstep.core.actor import Actor
+from lockstep.core.errors import ValidationError
+from lockstep.core.markdown import render_markdown
+from lockstep.orgs.models import Organization
+
+POST_MAX_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def check_uploads(files: Sequence[UploadedFile], *, field: str = "attachments") -> None:
+    """Refuse too many or too large files before anything is written."""
+    limit = settings.LOCKSTEP_MAX_ATTACHMENT_BYTES
+    count = settings.LOCKSTEP_MAX_ATTACHMENTS
+    if len(files) > count:
+        msg = f"At most {count} files at once."
+        raise ValidationError(msg, field=field)
+    for upload in files:
+        if len(upload.content) > limit:
+            msg = f"{upload.filename} is larger than the limit of {limit // 1024} KiB."
+            raise ValidationError(msg, field=field)
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "attachment"
+    return "".join(ch for ch in base if ch.isprintable() and ch not in '"\\;')[:255]
+
+
+def store_attachments(case: Case, post: Post | None, files: Sequence[UploadedFile]) -> None:
+    now = clock.now()
+    Attachment.objects.bulk_create(
+        Attachment(
+            case=case,
+            post=post,
+            filename=_safe_name(upload.filename),
+            content_type=upload.content_type or "application/octet-stream",
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            content=upload.content,
+            created_at=now,
+        )
+        for upload in files
+    )
+
+
+def add_post(  # noqa: PLR0913 - a post's facts, each named
+    case: Case,
+    *,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    author_id: int | None,
+    author_org: Organization | None,
+    actor: Actor,
+) -> Post:
+    text = body.strip()
+    if not text:
+        raise ValidationError("Write something first.", field="body")
+    if len(text) > POST_MAX_CHARS:
+        msg = f"A post may be at most {POST_MAX_CHARS} characters."
+        raise ValidationError(msg, field="body")
+    check_uploads(files)
+    post = Post.objects.create(
+        case=case,
+        author_id=author_id,
+        author_label=actor.label,
+        author_org=author_org,
+        body=text,
+        body_html=render_markdown(text),
+        created_at=clock.now(),
+    )
+    store_attachments(case, post, files)
+    record_case(
+        CaseTag.POST_ADDED,
+        case,
+        actor=actor,
+        data={"post": post.pk, "attachments": [f.filename for f in files]},
+    )
+    return post
+
+
+@transaction.atomic
+def do_add_post(
+    access: CaseAccess,
+    *,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    actor: Actor,
+) -> Post:
+    """A participant writes in the case; the post is signed with their organisation."""
+    org = access.seats[0].org if len(access.seats) == 1 else None
+    return add_post(
+        access.case, body=body, files=files, author_id=actor.user_id, author_org=org, actor=actor
+    )

@@ -1,0 +1,197 @@
+"""Reads of cases. Every read that can expose embargoed data goes through a gatekeeper here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from lockstep.audit.models import AuditEvent
+from lockstep.cases.models import (
+    Attachment,
+    Case,
+    Participant,
+    ParticipantRole,
+    Post,
+    Status,
+    VendorStatus,
+    Vulnerability,
+)
+from lockstep.cases.policy import can_lead_case, can_view_case
+from lockstep.core.actor import Actor
+from lockstep.core.errors import NotFound
+from lockstep.orgs.models import Organization
+from lockstep.orgs.queries import org_ids_of
+
+NOT_FOUND = "No such case."
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """A case as one actor may see it, with the actor's seats (participations) in it."""
+
+    case: Case
+    seats: tuple[Participant, ...]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(seat.role for seat in self.seats)
+
+    @property
+    def can_lead(self) -> bool:
+        return can_lead_case(self.roles)
+
+
+def _seats(actor: Actor, case_id: int) -> tuple[Participant, ...]:
+    orgs = org_ids_of(actor)
+    if not orgs:
+        return ()
+    return tuple(Participant.objects.filter(case_id=case_id, org_id__in=orgs).select_related("org"))
+
+
+def access_case_by_id(actor: Actor, case_id: int) -> CaseAccess:
+    """The case, for members of its participating organisations; NotFound for everyone else.
+
+    Operators (staff) get no special view: embargoed details are need-to-know.
+    """
+    case = Case.objects.select_related("project", "channel").filter(pk=case_id).first()
+    if case is None:
+        raise NotFound(NOT_FOUND)
+    seats = _seats(actor, case.pk)
+    if not can_view_case([seat.role for seat in seats]):
+        raise NotFound(NOT_FOUND)
+    return CaseAccess(case=case, seats=seats)
+
+
+def list_cases_for(actor: Actor) -> QuerySet[Case]:
+    orgs = org_ids_of(actor)
+    return (
+        Case.objects.filter(participants__org_id__in=orgs)
+        .select_related("project")
+        .distinct()
+        .order_by("-created_at")
+    )
+
+
+@dataclass
+class StatusCell:
+    status: str | None  # None: no response yet (distinct from "not affected")
+    label: str
+    statement: str = ""
+
+
+@dataclass
+class ParticipantRow:
+    participant: Participant
+    cells: list[StatusCell] = field(default_factory=list)
+
+    @property
+    def responded(self) -> bool:
+        return all(cell.status is not None for cell in self.cells)
+
+
+NO_RESPONSE = "No response yet"
+
+
+def status_matrix(case: Case, vulnerabilities: list[Vulnerability]) -> list[ParticipantRow]:
+    """One row per participant, one cell per vulnerability: three queries whatever the size."""
+    participants = list(
+        Participant.objects.filter(case=case).select_related("org").order_by("role", "org__name")
+    )
+    known = {
+        (s.participant_id, s.vulnerability_id): s
+        for s in VendorStatus.objects.filter(participant__case=case)
+    }
+    labels = dict(Status.choices)
+    rows = []
+    for participant in participants:
+        row = ParticipantRow(participant)
+        for vulnerability in vulnerabilities:
+            found = known.get((participant.pk, vulnerability.pk))
+            if found is None:
+                row.cells.append(StatusCell(None, NO_RESPONSE))
+            else:
+                row.cells.append(StatusCell(found.status, labels[found.status], found.statement))
+        rows.append(row)
+    return rows
+
+
+def not_responded(rows: list[ParticipantRow]) -> list[ParticipantRow]:
+    """Vendors that have not answered for every vulnerability (the coordinator's dashboard)."""
+    return [
+        row for row in rows if row.participant.role == ParticipantRole.VENDOR and not row.responded
+    ]
+
+
+def list_vulnerabilities(case: Case) -> list[Vulnerability]:
+    return list(Vulnerability.objects.filter(case=case).order_by("id"))
+
+
+def list_posts(case: Case) -> QuerySet[Post]:
+    files = Attachment.objects.defer("content").order_by("id")
+    return (
+        Post.objects.filter(case=case)
+        .prefetch_related(Prefetch("attachments", queryset=files))
+        .order_by("created_at", "id")
+    )
+
+
+def timeline(case: Case) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).order_by("seq")
+
+
+def access_attachment(access: CaseAccess, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.filter(case=access.case, pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+def seat_of(access: CaseAccess, org_slug: str | None = None) -> Participant:
+    """The actor's seat to act for (the named organisation, or their only one)."""
+    seats = [s for s in access.seats if org_slug is None or s.org.slug == org_slug]
+    if len(seats) != 1:
+        raise NotFound("Choose which of your organisations you act for.")
+    return seats[0]
+
+
+def _as_id(raw: str | int) -> int:
+    text = str(raw)
+    return int(text) if text.isdigit() else 0
+
+
+def access_vulnerability(access: CaseAccess, raw_id: str | int) -> Vulnerability:
+    found = Vulnerability.objects.filter(case=access.case, pk=_as_id(raw_id)).first()
+    if found is None:
+        raise NotFound("No such vulnerability.")
+    return found
+
+
+def access_participant(access: CaseAccess, raw_id: str | int) -> Participant:
+    found = (
+        Participant.objects.filter(case=access.case, pk=_as_id(raw_id))
+        .select_related("org")
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such participant.")
+    return found
+
+
+def candidate_vendors(access: CaseAccess) -> QuerySet[Organization]:
+    """Vendors a lead could add: the private list's members not yet in the case."""
+    if access.case.channel_id is None:
+        return Organization.objects.none()
+    present = Participant.objects.filter(case=access.case).values("org_id")
+    return (
+        Organization.objects.filter(channel_seats__channel_id=access.case.channel_id)
+        .exclude(pk__in=present)
+        .order_by("name")
+    )
+
+
+def access_candidate_vendor(access: CaseAccess, slug: str) -> Organization:
+    found = candidate_vendors(access).filter(slug=slug).first()
+    if found is None:
+        raise NotFound("No such organisation on this case's list.")
+    return found

@@ -1,0 +1,1 @@
+"""Intake: reports arrive, are stored first, and are triaged."""

@@ -1,0 +1,67 @@
+"""Reads of reports: the reporter by token, maintainers by project."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import Count, Q, QuerySet
+
+from lockstep.core.actor import Actor
+from lockstep.core.errors import NotFound
+from lockstep.intake.models import Report, ReportStatus
+from lockstep.orgs.queries import org_ids_of
+
+NOT_FOUND = "No such report."
+TOKEN_MAX = 128
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def access_report_by_token(token: str) -> Report:
+    """The reporter's own report, proven by the tracking token; nothing else."""
+    if not token or len(token) > TOKEN_MAX:
+        raise NotFound(NOT_FOUND)
+    report = (
+        Report.objects.select_related("project", "case", "case__channel")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if report is None:
+        raise NotFound(NOT_FOUND)
+    return report
+
+
+def _triageable(actor: Actor) -> QuerySet[Report]:
+    """Reports of projects whose upstream team the actor belongs to."""
+    return Report.objects.filter(project__upstream_id__in=org_ids_of(actor))
+
+
+def access_report_by_id(actor: Actor, report_id: int) -> Report:
+    """A report, for members of the project's upstream team; NotFound for anyone else."""
+    report = (
+        _triageable(actor)
+        .select_related("project", "project__upstream", "case", "duplicate_of")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        raise NotFound(NOT_FOUND)
+    return report
+
+
+def list_inbox_for(actor: Actor, *, status: str | None = ReportStatus.NEW) -> QuerySet[Report]:
+    reports = (
+        _triageable(actor).select_related("project").annotate(attachment_count=Count("attachments"))
+    )
+    if status:
+        reports = reports.filter(status=status)
+    return reports.order_by("-submitted_at")
+
+
+def inbox_counts_for(actor: Actor) -> dict[str, int]:
+    counts = _triageable(actor).aggregate(
+        **{s.value: Count("pk", filter=Q(status=s.value)) for s in ReportStatus}
+    )
+    return {key: int(value) for key, value in counts.items()}

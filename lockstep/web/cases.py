@@ -1,0 +1,216 @@
+"""The case room: participants, the disclosure date, statuses, vulnerabilities, posts."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from lockstep.accounts.queries import access_user_by_id
+from lockstep.cases.actions.opening import do_set_disclosure_date
+from lockstep.cases.actions.participants import (
+    do_add_participant,
+    do_invite_channel,
+    do_mark_seen,
+    do_remove_participant,
+    do_set_status,
+)
+from lockstep.cases.actions.posts import do_add_post
+from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
+from lockstep.cases.models import Status
+from lockstep.cases.queries import (
+    access_attachment,
+    access_candidate_vendor,
+    access_case_by_id,
+    access_participant,
+    access_vulnerability,
+    candidate_vendors,
+    list_cases_for,
+    list_posts,
+    list_vulnerabilities,
+    not_responded,
+    seat_of,
+    status_matrix,
+    timeline,
+)
+from lockstep.core.actor import from_request
+from lockstep.core.errors import Conflict, LockstepError, ValidationError
+from lockstep.web.errors import domain_errors
+from lockstep.web.intake_forms import DateForm, PostForm
+from lockstep.web.uploads import read_uploads
+
+# Mistakes the user can fix are shown on the page; NotFound and PermissionDenied propagate
+# to `domain_errors` (404 / 403), so a forbidden write never looks like a success.
+USER_ERRORS = (ValidationError, Conflict)
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = list_cases_for(from_request(request))
+    return render(request, "web/cases/list.html", {"cases": cases})
+
+
+@login_required
+@require_GET
+@domain_errors
+def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    do_mark_seen(access, access_user_by_id(actor, actor.user_id), actor=actor)
+    vulnerabilities = list_vulnerabilities(access.case)
+    rows = status_matrix(access.case, vulnerabilities)
+    context = {
+        "access": access,
+        "case": access.case,
+        "vulnerabilities": vulnerabilities,
+        "rows": rows,
+        "waiting": not_responded(rows),
+        "posts": list_posts(access.case),
+        "timeline": timeline(access.case),
+        "statuses": Status.choices,
+        "post_form": PostForm(),
+        "date_form": DateForm(initial={"disclosure_at": access.case.disclosure_at}),
+        "candidates": candidate_vendors(access) if access.can_lead else [],
+    }
+    return render(request, "web/cases/room.html", context)
+
+
+def _done(request: HttpRequest, case_id: int, error: LockstepError | None, ok: str) -> HttpResponse:
+    if error is None:
+        messages.success(request, ok)
+    else:
+        messages.error(request, error.message)
+    return redirect("web:case", case_id=case_id)
+
+
+@login_required
+@require_POST
+@domain_errors
+def add_post(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    form = PostForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _done(request, case_id, LockstepError("Write something first."), "")
+    try:
+        files = read_uploads(form.cleaned_data["attachments"])
+        do_add_post(access, body=form.cleaned_data["body"], files=files, actor=actor)
+    except USER_ERRORS as exc:
+        return _done(request, case_id, exc, "")
+    return _done(request, case_id, None, "Posted.")
+
+
+@login_required
+@require_POST
+@domain_errors
+def set_status(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    try:
+        seat = seat_of(access, request.POST.get("org") or None)
+        vulnerability = access_vulnerability(access, request.POST.get("vulnerability", ""))
+        do_set_status(
+            access,
+            seat,
+            vulnerability,
+            status=_status(request.POST.get("status", "")),
+            statement=request.POST.get("statement", ""),
+            user=access_user_by_id(actor, actor.user_id),
+            actor=actor,
+        )
+    except USER_ERRORS as exc:
+        return _done(request, case_id, exc, "")
+    return _done(request, case_id, None, "Status saved.")
+
+
+@login_required
+@require_POST
+@domain_errors
+def set_date(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    form = DateForm(request.POST)
+    if not form.is_valid():
+        return _done(request, case_id, LockstepError("Give a date and a time (UTC)."), "")
+    try:
+        decision = do_set_disclosure_date(
+            access, requested=form.cleaned_data["disclosure_at"], actor=actor
+        )
+    except USER_ERRORS as exc:
+        return _done(request, case_id, exc, "")
+    for notice in (*decision.reasons, *(w.message for w in decision.warnings)):
+        messages.warning(request, notice)
+    return _done(
+        request, case_id, None, f"Disclosure set to {decision.decided:%Y-%m-%d %H:%M} UTC."
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def participants(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    action = request.POST.get("action", "")
+    try:
+        if action == "add":
+            org = access_candidate_vendor(access, request.POST.get("org", ""))
+            do_add_participant(access, org, actor=actor)
+        elif action == "remove":
+            seat = access_participant(access, request.POST.get("participant", ""))
+            do_remove_participant(access, seat, actor=actor)
+        elif action == "invite-channel":
+            do_invite_channel(access, actor=actor)
+        else:
+            raise ValidationError("Unknown action.")
+    except USER_ERRORS as exc:
+        return _done(request, case_id, exc, "")
+    return _done(request, case_id, None, "Participants updated.")
+
+
+@login_required
+@require_POST
+@domain_errors
+def add_vulnerability(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    try:
+        affected = json.loads(request.POST.get("affected") or "[]")
+        data = VulnerabilityInput(
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            cwe=request.POST.get("cwe", ""),
+            cvss3=request.POST.get("cvss3", ""),
+            cvss4=request.POST.get("cvss4", ""),
+            affected=affected,
+        )
+        do_add_vulnerability(access, data, actor=actor)
+    except ValueError:  # json.JSONDecodeError
+        return _done(request, case_id, LockstepError("Affected packages must be JSON."), "")
+    except USER_ERRORS as exc:
+        return _done(request, case_id, exc, "")
+    return _done(request, case_id, None, "Vulnerability added.")
+
+
+@login_required
+@require_GET
+@domain_errors
+def attachment(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
+    access = access_case_by_id(from_request(request), case_id)
+    found = access_attachment(access, attachment_id)
+    response = HttpResponse(bytes(found.content), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _status(raw: str) -> Status:
+    if raw not in Status.values:
+        raise ValidationError("Pick a status.", field="status")
+    return Status(raw)
