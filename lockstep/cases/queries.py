@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from lockstep.audit.models import AuditEvent
 from lockstep.cases.models import (
@@ -93,18 +93,30 @@ class ParticipantRow:
 NO_RESPONSE = "No response yet"
 
 
-def status_matrix(case: Case, vulnerabilities: list[Vulnerability]) -> list[ParticipantRow]:
-    """One row per participant, one cell per vulnerability: three queries whatever the size."""
-    participants = list(
+def status_matrix(
+    case: Case,
+    vulnerabilities: list[Vulnerability],
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    waiting_only: bool = False,
+) -> list[ParticipantRow]:
+    """One row per participant (a page of them), one cell per vulnerability: two queries."""
+    seats = (
         Participant.objects.filter(case=case).select_related("org").order_by("role", "org__name")
     )
+    if waiting_only:
+        seats = _waiting(seats, len(vulnerabilities))
+    page = list(seats[offset : None if limit is None else offset + limit])
     known = {
         (s.participant_id, s.vulnerability_id): s
-        for s in VendorStatus.objects.filter(participant__case=case)
+        for s in VendorStatus.objects.filter(participant__in=[p.pk for p in page]).only(
+            "participant_id", "vulnerability_id", "status", "statement"
+        )
     }
     labels = dict(Status.choices)
     rows = []
-    for participant in participants:
+    for participant in page:
         row = ParticipantRow(participant)
         for vulnerability in vulnerabilities:
             found = known.get((participant.pk, vulnerability.pk))
@@ -116,11 +128,47 @@ def status_matrix(case: Case, vulnerabilities: list[Vulnerability]) -> list[Part
     return rows
 
 
-def not_responded(rows: list[ParticipantRow]) -> list[ParticipantRow]:
+def _waiting(seats: QuerySet[Participant], vulnerability_count: int) -> QuerySet[Participant]:
+    return (
+        seats.filter(role=ParticipantRole.VENDOR)
+        .annotate(answers=Count("statuses"))
+        .filter(answers__lt=max(vulnerability_count, 1))
+    )
+
+
+def not_responded(case: Case, vulnerability_count: int) -> QuerySet[Participant]:
     """Vendors that have not answered for every vulnerability (the coordinator's dashboard)."""
-    return [
-        row for row in rows if row.participant.role == ParticipantRole.VENDOR and not row.responded
-    ]
+    seats = Participant.objects.filter(case=case).select_related("org").order_by("org__name")
+    return _waiting(seats, vulnerability_count)
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    vulnerability: Vulnerability
+    counts: dict[str, int]  # status -> organisations; "none" -> no response yet
+
+
+def status_summary(case: Case, vulnerabilities: list[Vulnerability]) -> list[StatusSummary]:
+    """Per vulnerability, how many organisations said what: two queries whatever the size."""
+    total = Participant.objects.filter(case=case).count()
+    counts: dict[int, dict[str, int]] = {v.pk: {} for v in vulnerabilities}
+    rows = (
+        VendorStatus.objects.filter(vulnerability__case=case)
+        .values("vulnerability_id", "status")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["vulnerability_id"]][row["status"]] = row["n"]
+    result = []
+    for vulnerability in vulnerabilities:
+        per = {status: counts[vulnerability.pk].get(status, 0) for status in Status.values}
+        per["none"] = total - sum(per.values())
+        result.append(StatusSummary(vulnerability, per))
+    return result
+
+
+def participant_count(case: Case) -> int:
+    return Participant.objects.filter(case=case).count()
 
 
 def list_vulnerabilities(case: Case) -> list[Vulnerability]:
@@ -136,8 +184,24 @@ def list_posts(case: Case) -> QuerySet[Post]:
     )
 
 
-def timeline(case: Case) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).order_by("seq")
+def recent_posts(case: Case, *, page: int, per_page: int) -> dict[str, object]:
+    """The newest posts first-page-first, shown oldest to newest within the page."""
+    total = Post.objects.filter(case=case).count()
+    start = max(total - page * per_page, 0)
+    end = max(total - (page - 1) * per_page, 0)
+    window = list(list_posts(case).select_related("author_org")[start:end])
+    return {
+        "posts": window,
+        "post_total": total,
+        "posts_page": page,
+        "older_posts": start > 0,
+    }
+
+
+def timeline(case: Case, *, last: int = 100) -> list[AuditEvent]:
+    """The case's newest audit events (oldest first), from the tamper-evident log."""
+    newest = AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).order_by("-seq")
+    return list(reversed(newest[:last]))
 
 
 def access_attachment(access: CaseAccess, attachment_id: int) -> Attachment:

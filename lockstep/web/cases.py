@@ -30,11 +30,13 @@ from lockstep.cases.queries import (
     access_vulnerability,
     candidate_vendors,
     list_cases_for,
-    list_posts,
     list_vulnerabilities,
     not_responded,
+    participant_count,
+    recent_posts,
     seat_of,
     status_matrix,
+    status_summary,
     timeline,
 )
 from lockstep.core.actor import from_request
@@ -55,6 +57,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/cases/list.html", {"cases": cases})
 
 
+ROWS_PER_PAGE = 50
+POSTS_PER_PAGE = 50
+
+
+def _page_number(raw: str | None) -> int:
+    return max(int(raw), 1) if raw and raw.isdigit() else 1
+
+
 @login_required
 @require_GET
 @domain_errors
@@ -63,14 +73,26 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
     access = access_case_by_id(actor, case_id)
     do_mark_seen(access, access_user_by_id(actor, actor.user_id), actor=actor)
     vulnerabilities = list_vulnerabilities(access.case)
-    rows = status_matrix(access.case, vulnerabilities)
+    page = _page_number(request.GET.get("page"))
+    waiting_only = request.GET.get("waiting") == "1"
+    posts_page = _page_number(request.GET.get("posts"))
     context = {
         "access": access,
         "case": access.case,
         "vulnerabilities": vulnerabilities,
-        "rows": rows,
-        "waiting": not_responded(rows),
-        "posts": list_posts(access.case),
+        "summary": status_summary(access.case, vulnerabilities),
+        "rows": status_matrix(
+            access.case,
+            vulnerabilities,
+            offset=(page - 1) * ROWS_PER_PAGE,
+            limit=ROWS_PER_PAGE,
+            waiting_only=waiting_only,
+        ),
+        "page": page,
+        "waiting_only": waiting_only,
+        "participant_total": participant_count(access.case),
+        "waiting": not_responded(access.case, len(vulnerabilities))[:ROWS_PER_PAGE],
+        **recent_posts(access.case, page=posts_page, per_page=POSTS_PER_PAGE),
         "timeline": timeline(access.case),
         "statuses": Status.choices,
         "post_form": PostForm(),

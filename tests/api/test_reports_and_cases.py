@@ -137,9 +137,14 @@ def test_case_endpoints_for_a_vendor_and_a_stranger(world: CaseWorld, client: Cl
     assert vuln.status_code == 201, vuln.content
     assert vuln.json()["cvss3_score"] == "9.8"
     detail = client.get(f"/api/v1/cases/{case_id}", **vendor).json()
-    mine = next(p for p in detail["participants"] if p["org"] == "northwind")
+    assert detail["participant_count"] == 3
+    assert detail["summary"][0]["counts"]["none"] == 3
+    rows = client.get(f"/api/v1/cases/{case_id}/participants", **vendor).json()
+    mine = next(p for p in rows if p["org"] == "northwind")
     assert mine["first_seen_at"] is not None
     assert mine["statuses"][0]["status"] is None
+    waiting = client.get(f"/api/v1/cases/{case_id}/participants?waiting=true", **vendor).json()
+    assert [p["org"] for p in waiting] == ["northwind"]
     status = client.put(
         f"/api/v1/cases/{case_id}/vulnerabilities/{vuln.json()['id']}/status",
         {"status": "fix_ready", "statement": "Built."},

@@ -17,7 +17,12 @@ from lockstep.cases.actions.participants import (
 from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import ParticipantRole, Route, Status
-from lockstep.cases.queries import access_case_by_id, not_responded, status_matrix
+from lockstep.cases.queries import (
+    access_case_by_id,
+    not_responded,
+    status_matrix,
+    status_summary,
+)
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -204,8 +209,14 @@ def test_statuses_tell_no_response_from_not_affected() -> None:
     assert rows["northwind"].cells[0].status == "not_affected"
     assert rows["bluefin"].cells[0].status is None
     assert rows["bluefin"].cells[0].label == "No response yet"
-    waiting = [row.participant.org.slug for row in not_responded(list(rows.values()))]
+    waiting = [seat.org.slug for seat in not_responded(world.case, 1)]
     assert waiting == ["bluefin"]
+    summary = status_summary(world.case, [vuln])[0].counts
+    assert summary == {"affected": 0, "not_affected": 1, "fix_ready": 0, "published": 0, "none": 3}
+    page = status_matrix(world.case, [vuln], offset=1, limit=2)
+    assert len(page) == 2
+    only_waiting = status_matrix(world.case, [vuln], waiting_only=True)
+    assert [row.participant.org.slug for row in only_waiting] == ["bluefin"]
     other = access_case_by_id(actor_for(world.listed_only_user), world.case.pk)
     with pytest.raises(PermissionDenied):
         do_set_status(

@@ -35,12 +35,14 @@ from lockstep.cases.queries import (
     list_cases_for,
     list_posts,
     list_vulnerabilities,
+    participant_count,
     seat_of,
     status_matrix,
+    status_summary,
 )
 
 router = Router(tags=["cases"])
-POSTS_PAGE_MAX = 200
+PAGE_MAX = 200
 
 
 class CaseOut(Schema):
@@ -95,9 +97,15 @@ class VulnerabilityOut(Schema):
     credits: list[dict[str, Any]]
 
 
+class SummaryOut(Schema):
+    vulnerability_id: int
+    counts: dict[str, int] = Field(description="status -> organisations; 'none': no response yet")
+
+
 class CaseDetailOut(CaseOut):
     my_roles: list[str]
-    participants: list[ParticipantOut]
+    participant_count: int = Field(description="Page through them at …/participants.")
+    summary: list[SummaryOut]
     vulnerabilities: list[VulnerabilityOut]
 
 
@@ -154,7 +162,22 @@ def _vuln(v: Vulnerability) -> VulnerabilityOut:
 
 def _detail(access: CaseAccess) -> CaseDetailOut:
     vulns = list_vulnerabilities(access.case)
-    participants = [
+    return CaseDetailOut(
+        **_case(access.case).dict(),
+        my_roles=sorted(access.roles),
+        participant_count=participant_count(access.case),
+        summary=[
+            SummaryOut(vulnerability_id=item.vulnerability.pk, counts=item.counts)
+            for item in status_summary(access.case, vulns)
+        ],
+        vulnerabilities=[_vuln(v) for v in vulns],
+    )
+
+
+def _rows(access: CaseAccess, *, offset: int, limit: int, waiting: bool) -> list[ParticipantOut]:
+    vulns = list_vulnerabilities(access.case)
+    rows = status_matrix(access.case, vulns, offset=offset, limit=limit, waiting_only=waiting)
+    return [
         ParticipantOut(
             id=row.participant.pk,
             org=row.participant.org.slug,
@@ -167,14 +190,8 @@ def _detail(access: CaseAccess) -> CaseDetailOut:
                 for v, c in zip(vulns, row.cells, strict=True)
             ],
         )
-        for row in status_matrix(access.case, vulns)
+        for row in rows
     ]
-    return CaseDetailOut(
-        **_case(access.case).dict(),
-        my_roles=sorted(access.roles),
-        participants=participants,
-        vulnerabilities=[_vuln(v) for v in vulns],
-    )
 
 
 def _post(post: Post) -> PostOut:
@@ -205,12 +222,26 @@ def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
     return _detail(access)
 
 
+@router.get("/cases/{case_id}/participants", response=list[ParticipantOut])
+def participants(
+    request: HttpRequest,
+    case_id: int,
+    offset: int = 0,
+    limit: int = 100,
+    waiting: bool = False,  # noqa: FBT001, FBT002 - a query parameter
+) -> list[ParticipantOut]:
+    """Organisations with their statuses; `waiting=true`: vendors still to answer."""
+    access = access_case_by_id(actor_of(request), case_id)
+    size = min(max(limit, 1), PAGE_MAX)
+    return _rows(access, offset=max(offset, 0), limit=size, waiting=waiting)
+
+
 @router.get("/cases/{case_id}/posts", response=list[PostOut])
 def posts(request: HttpRequest, case_id: int, offset: int = 0, limit: int = 100) -> list[PostOut]:
     access = access_case_by_id(actor_of(request), case_id)
     window = list_posts(access.case).select_related("author_org")
     start = max(offset, 0)
-    return [_post(p) for p in window[start : start + min(max(limit, 1), POSTS_PAGE_MAX)]]
+    return [_post(p) for p in window[start : start + min(max(limit, 1), PAGE_MAX)]]
 
 
 @router.post("/cases/{case_id}/posts", response={201: PostOut})
