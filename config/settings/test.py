@@ -16,3 +16,4 @@ LOCKSTEP_OPENPGP_BACKEND = "lockstep.mailgw.crypto.openpgp.SequoiaOpenPGP"
 # Static files come straight from the apps (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+LOCKSTEP_BASE_URL = "https://lockstep.example.org"

@@ -58,6 +58,10 @@ def active_keys() -> QuerySet[OpenPGPKey]:
     return OpenPGPKey.objects.filter(removed_at__isnull=True)
 
 
+def list_keys_of_org(org: Organization) -> QuerySet[OpenPGPKey]:
+    return active_keys().filter(org=org).order_by("added_at")
+
+
 def list_keys_of_user(user_id: int | None) -> QuerySet[OpenPGPKey]:
     if user_id is None:
         return OpenPGPKey.objects.none()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lockstep.web import cases, intake, triage, views
+from lockstep.web import cases, intake, securitytxt, triage, views
 from lockstep.web.tokens import my_tokens
 
 app_name = "web"
@@ -18,6 +18,8 @@ urlpatterns = [
     # Intake: public, no account needed.
     path("report/", intake.choose_project, name="report-choose"),
     path("projects/<slug:slug>/report/", intake.report_form, name="report"),
+    path("projects/<slug:slug>/security.txt", securitytxt.project, name="project-security-txt"),
+    path("projects/<slug:slug>/openpgp.asc", securitytxt.project_key, name="project-key"),
     path("track/<str:token>/", intake.track, name="track"),
     # Triage: the upstream team's inbox.
     path("triage/", triage.inbox, name="triage"),

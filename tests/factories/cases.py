@@ -57,19 +57,23 @@ def disclosure_in(days: int) -> datetime:
     return when.replace(hour=14, minute=0, second=0, microsecond=0)
 
 
-def build_case_world(*, accept: bool = True) -> CaseWorld:
-    upstream = OrganizationFactory(name="libquokka team", kind=OrgKind.UPSTREAM)
+def build_case_world(*, accept: bool = True, tag: str = "") -> CaseWorld:
+    """`tag` makes names unique when a test needs two worlds."""
+    upstream = OrganizationFactory(name=f"libquokka team{tag}", kind=OrgKind.UPSTREAM)
     maintainer = _member(upstream, Role.ADMIN)
-    project = ProjectFactory(name="libquokka", slug="libquokka", upstream=upstream)
-    coordinator_org = OrganizationFactory(name="Openlist", kind=OrgKind.COORDINATOR)
+    project = ProjectFactory(name=f"libquokka{tag}", slug=f"libquokka{tag}", upstream=upstream)
+    coordinator_org = OrganizationFactory(name=f"Openlist{tag}", kind=OrgKind.COORDINATOR)
     coordinator = _member(coordinator_org, Role.ADMIN)
     channel = ChannelFactory(
-        name="distros", slug="distros", kind=ChannelKind.PRIVATE, operated_by=coordinator_org
+        name=f"distros{tag}",
+        slug=f"distros{tag}",
+        kind=ChannelKind.PRIVATE,
+        operated_by=coordinator_org,
     )
-    vendor = OrganizationFactory(name="Northwind Linux", slug="northwind")
-    listed_only = OrganizationFactory(name="Bluefin OS", slug="bluefin")
-    unlisted = OrganizationFactory(name="Kestrel BSD", slug="kestrel")
-    outsider = OrganizationFactory(name="Elsewhere Inc", slug="elsewhere")
+    vendor = OrganizationFactory(name=f"Northwind Linux{tag}", slug=f"northwind{tag}")
+    listed_only = OrganizationFactory(name=f"Bluefin OS{tag}", slug=f"bluefin{tag}")
+    unlisted = OrganizationFactory(name=f"Kestrel BSD{tag}", slug=f"kestrel{tag}")
+    outsider = OrganizationFactory(name=f"Elsewhere Inc{tag}", slug=f"elsewhere{tag}")
     for org in (vendor, listed_only):
         do_add_channel_member(channel, org, actor=SYSTEM)
     for org in (vendor, unlisted):
