@@ -259,3 +259,38 @@ def access_candidate_vendor(access: CaseAccess, slug: str) -> Organization:
     if found is None:
         raise NotFound("No such organisation on this case's list.")
     return found
+
+
+@dataclass
+class WaitingCase:
+    case: Case
+    vulnerabilities: int
+    waiting: list[Participant] = field(default_factory=list)
+
+
+def waiting_dashboard_for(actor: Actor) -> list[WaitingCase]:
+    """Open cases the actor leads, each with the vendors still to answer: three queries."""
+    lead_roles = [ParticipantRole.UPSTREAM, ParticipantRole.COORDINATOR]
+    cases = list(
+        Case.objects.filter(
+            state="open",
+            participants__org_id__in=org_ids_of(actor),
+            participants__role__in=lead_roles,
+        )
+        .select_related("project")
+        .annotate(vuln_count=Count("vulnerabilities", distinct=True))
+        .distinct()
+        .order_by("disclosure_at", "-created_at")
+    )
+    by_case = {case.pk: WaitingCase(case, case.vuln_count) for case in cases}
+    vendors = (
+        Participant.objects.filter(case_id__in=by_case, role=ParticipantRole.VENDOR)
+        .select_related("org")
+        .annotate(answers=Count("statuses"))
+        .order_by("org__name")
+    )
+    for seat in vendors:
+        entry = by_case[seat.case_id]
+        if seat.answers < max(entry.vulnerabilities, 1):
+            entry.waiting.append(seat)
+    return list(by_case.values())

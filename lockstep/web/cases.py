@@ -38,6 +38,7 @@ from lockstep.cases.queries import (
     status_matrix,
     status_summary,
     timeline,
+    waiting_dashboard_for,
 )
 from lockstep.core.actor import from_request
 from lockstep.core.errors import Conflict, LockstepError, ValidationError
@@ -63,6 +64,14 @@ POSTS_PER_PAGE = 50
 
 def _page_number(raw: str | None) -> int:
     return max(int(raw), 1) if raw and raw.isdigit() else 1
+
+
+@login_required
+@require_GET
+def waiting_dashboard(request: HttpRequest) -> HttpResponse:
+    """For upstream teams and coordinators: who has not answered, across their open cases."""
+    entries = waiting_dashboard_for(from_request(request))
+    return render(request, "web/cases/waiting.html", {"entries": entries})
 
 
 @login_required

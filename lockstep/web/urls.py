@@ -30,6 +30,7 @@ urlpatterns = [
     path("triage/<int:report_id>/spam/", triage.spam, name="triage-spam"),
     # The case room.
     path("cases/", cases.case_list, name="cases"),
+    path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),
     path("cases/<int:case_id>/", cases.case_room, name="case"),
     path("cases/<int:case_id>/posts/", cases.add_post, name="case-post"),
     path("cases/<int:case_id>/status/", cases.set_status, name="case-status"),

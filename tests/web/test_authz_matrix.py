@@ -79,7 +79,7 @@ ENDPOINTS = [
     Endpoint("triage-spam", "post", TRIAGE_WRITE, writes=True),
 ]
 # Lists scoped to the visitor (tested separately below): they have no object to forbid.
-SCOPED_LISTS = {"cases", "triage"}
+SCOPED_LISTS = {"cases", "cases-waiting", "triage"}
 
 
 def _names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> set[str]:

@@ -79,3 +79,16 @@ def test_coordinator_sees_who_has_not_answered(client: Client) -> Any:
     page = client.get(f"/cases/{world.case.pk}/").content.decode()
     assert 'id="waiting"' in page
     assert "Northwind Linux" in page.split('id="waiting"')[1].split("</p>")[0]
+
+
+def test_waiting_dashboard_for_leads_only(client: Client) -> None:
+    world = build_case_world()
+    _grow(world, vendors=1, posts=0, vulns=1)
+    for lead in (world.coordinator, world.maintainer):
+        client.force_login(lead)
+        page = client.get("/cases/waiting/").content.decode()
+        row = page.split('id="waiting-dashboard"')[1]
+        assert "Heap overflow in inflate()" in row
+        assert "Northwind Linux" in row
+    client.force_login(world.vendor_user)
+    assert "Heap overflow" not in client.get("/cases/waiting/").content.decode()
