@@ -22,6 +22,26 @@ PEER_SECONDS = 10.0  # a peer CVD platform: ~10 s per case page with 121 vendors
 GOAL_MS = 150.0
 
 
+def _scratch_database(server_url: str) -> tuple[str, str]:
+    """A new, empty database on the given PostgreSQL server: (its URL, its name)."""
+    import secrets
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg
+
+    name = f"lockstep_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(urlparse(server_url)._replace(path=f"/{name}")), name
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _setup(database_url: str | None) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
@@ -99,9 +119,23 @@ def main() -> int:
     parser.add_argument("--vendors", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--vulns", type=int, default=20)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--database-url", default=None, help="a PostgreSQL server; a scratch database is made"
+    )
     args = parser.parse_args()
-    _setup(args.database_url)
+    scratch = _scratch_database(args.database_url) if args.database_url else None
+    try:
+        return _run(args, scratch[0] if scratch else None)
+    finally:
+        if scratch:
+            from django.db import connections
+
+            connections.close_all()
+            _drop_database(args.database_url, scratch[1])
+
+
+def _run(args: argparse.Namespace, database_url: str | None) -> int:
+    _setup(database_url)
     from django.core.management import call_command
     from django.test import Client
     from django.test.utils import setup_test_environment
