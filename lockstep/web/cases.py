@@ -211,18 +211,26 @@ def add_vulnerability(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = from_request(request)
     access = access_case_by_id(actor, case_id)
     try:
-        affected = json.loads(request.POST.get("affected") or "[]")
+        lists = {
+            name: json.loads(request.POST.get(name) or "[]")
+            for name in ("affected", "references", "credits")
+        }
         data = VulnerabilityInput(
             title=request.POST.get("title", ""),
             description=request.POST.get("description", ""),
             cwe=request.POST.get("cwe", ""),
             cvss3=request.POST.get("cvss3", ""),
             cvss4=request.POST.get("cvss4", ""),
-            affected=affected,
+            **lists,
         )
         do_add_vulnerability(access, data, actor=actor)
     except ValueError:  # json.JSONDecodeError
-        return _done(request, case_id, LockstepError("Affected packages must be JSON."), "")
+        return _done(
+            request,
+            case_id,
+            LockstepError("Affected packages, references and credits must be JSON lists."),
+            "",
+        )
     except USER_ERRORS as exc:
         return _done(request, case_id, exc, "")
     return _done(request, case_id, None, "Vulnerability added.")

@@ -35,8 +35,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", ReportStatus.NEW)
     if status not in ReportStatus.values:
         status = ReportStatus.NEW
+    project = request.GET.get("project", "")
+    reports = list_inbox_for(actor, status=status, project_slug=project or None)
     context = {
-        "reports": list_inbox_for(actor, status=status),
+        "reports": reports,
+        "project": project,
         "counts": inbox_counts_for(actor),
         "status": status,
         "statuses": ReportStatus.choices,

@@ -141,3 +141,32 @@ def test_list_pages_use_a_fixed_number_of_queries(
         assert maintainer.get("/cases/").status_code == 200
     with django_assert_max_num_queries(8):
         assert maintainer.get("/api/v1/reports").status_code == 200
+
+
+def test_vulnerability_with_references_and_credits_from_the_web(world: CaseWorld) -> None:
+    from lockstep.intake.actions import Acceptance, do_accept_report  # noqa: PLC0415
+    from tests.factories.cases import SYSTEM  # noqa: PLC0415
+
+    case = do_accept_report(world.submitted.report, Acceptance(channel=world.channel), actor=SYSTEM)
+    maintainer = Client()
+    maintainer.force_login(world.maintainer)
+    maintainer.post(
+        f"/cases/{case.pk}/vulnerabilities/",
+        {
+            "title": "Overflow",
+            "affected": '[{"purl": "pkg:pypi/quokka", "ranges": [{"introduced": "0", "fixed": "1.2"}]}]',
+            "references": '[{"type": "FIX", "url": "https://git.example/c/1"}]',
+            "credits": '[{"name": "Rita R.", "type": "FINDER"}]',
+        },
+    )
+    page = maintainer.get(f"/cases/{case.pk}/").content.decode()
+    assert "fixed in 1.2" in page
+    assert "https://git.example/c/1" in page
+    assert "Rita R. (finder)" in page
+
+
+def test_inbox_filters_by_project(world: CaseWorld) -> None:
+    maintainer = Client()
+    maintainer.force_login(world.maintainer)
+    assert b"Heap overflow" in maintainer.get("/triage/?project=libquokka").content
+    assert b"Heap overflow" not in maintainer.get("/triage/?project=other").content
