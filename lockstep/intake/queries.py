@@ -51,12 +51,16 @@ def access_report_by_id(actor: Actor, report_id: int) -> Report:
     return report
 
 
-def list_inbox_for(actor: Actor, *, status: str | None = ReportStatus.NEW) -> QuerySet[Report]:
+def list_inbox_for(
+    actor: Actor, *, status: str | None = ReportStatus.NEW, project_slug: str | None = None
+) -> QuerySet[Report]:
     reports = (
         _triageable(actor).select_related("project").annotate(attachment_count=Count("attachments"))
     )
     if status:
         reports = reports.filter(status=status)
+    if project_slug:
+        reports = reports.filter(project__slug=project_slug)
     return reports.order_by("-submitted_at")
 
 

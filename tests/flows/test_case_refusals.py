@@ -143,7 +143,7 @@ def _web(world: CaseWorld) -> Client:
         (
             "vulnerabilities/",
             {"title": "t", "affected": "{not json"},
-            "Affected packages must be JSON.",
+            "must be JSON lists.",
         ),
         ("vulnerabilities/", {"title": ""}, "needs a title"),
         ("participants/", {"action": "dance"}, "Unknown action."),

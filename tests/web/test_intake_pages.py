@@ -154,7 +154,9 @@ def test_vulnerability_with_references_and_credits_from_the_web(world: CaseWorld
         f"/cases/{case.pk}/vulnerabilities/",
         {
             "title": "Overflow",
-            "affected": '[{"purl": "pkg:pypi/quokka", "ranges": [{"introduced": "0", "fixed": "1.2"}]}]',
+            "affected": (
+                '[{"purl": "pkg:pypi/quokka", "ranges": [{"introduced": "0", "fixed": "1.2"}]}]'
+            ),
             "references": '[{"type": "FIX", "url": "https://git.example/c/1"}]',
             "credits": '[{"name": "Rita R.", "type": "FINDER"}]',
         },
