@@ -156,13 +156,9 @@ class Post(models.Model):
         return f"post {self.pk} in case {self.case_id}"
 
 
-class Attachment(models.Model):
-    """A file in a case (a patch, a proof of concept). Stored in the database, with the case."""
+class StoredFile(models.Model):
+    """A file kept in the database with its case or report: moved and deleted with it."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    post = models.ForeignKey(
-        Post, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True
-    )
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
@@ -171,11 +167,23 @@ class Attachment(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ("id",)
-        constraints: ClassVar[list[models.BaseConstraint]] = [
-            models.CheckConstraint(condition=Q(size__gte=0), name="cases_attachment_size"),
-        ]
+        abstract = True
 
     @override
     def __str__(self) -> str:
         return self.filename
+
+
+class Attachment(StoredFile):
+    """A file in a case (a patch, a proof of concept)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ("id",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(size__gte=0), name="cases_attachment_size"),
+        ]

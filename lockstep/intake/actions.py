@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,13 @@ from django.db import transaction
 from lockstep.audit.record import record
 from lockstep.audit.tags import ReportTag
 from lockstep.cases.actions.opening import RouteChoice, do_open_case
-from lockstep.cases.actions.posts import UploadedFile, add_post, check_uploads, store_attachments
+from lockstep.cases.actions.posts import (
+    UploadedFile,
+    add_post,
+    check_uploads,
+    store_attachments,
+    stored_file_fields,
+)
 from lockstep.cases.models import Case, Route
 from lockstep.channels.models import Channel
 from lockstep.core import clock
@@ -109,16 +114,7 @@ def do_submit_report(
         submitted_at=now,
     )
     ReportAttachment.objects.bulk_create(
-        ReportAttachment(
-            report=report,
-            filename=upload.filename[:255],
-            content_type=upload.content_type or "application/octet-stream",
-            size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(),
-            content=upload.content,
-            created_at=now,
-        )
-        for upload in files
+        ReportAttachment(report=report, **stored_file_fields(upload)) for upload in files
     )
     _notice(
         report,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from typing_extensions import override
 
-from lockstep.cases.models import Case
+from lockstep.cases.models import Case, StoredFile
 from lockstep.projects.models import Project
 
 
@@ -59,21 +59,11 @@ class Report(models.Model):
         return f"report {self.pk}: {self.title}"
 
 
-class ReportAttachment(models.Model):
+class ReportAttachment(StoredFile):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    content = models.BinaryField()
-    created_at = models.DateTimeField()
 
     class Meta:
         ordering = ("id",)
-
-    @override
-    def __str__(self) -> str:
-        return self.filename
 
 
 class MessageKind(models.TextChoices):

@@ -47,20 +47,21 @@ def _safe_name(name: str) -> str:
     return "".join(ch for ch in base if ch.isprintable() and ch not in '"\\;')[:255]
 
 
+def stored_file_fields(upload: UploadedFile) -> dict[str, object]:
+    """The `StoredFile` fields for an upload: a safe name, size, digest, and the bytes."""
+    return {
+        "filename": _safe_name(upload.filename),
+        "content_type": upload.content_type or "application/octet-stream",
+        "size": len(upload.content),
+        "sha256": hashlib.sha256(upload.content).hexdigest(),
+        "content": upload.content,
+        "created_at": clock.now(),
+    }
+
+
 def store_attachments(case: Case, post: Post | None, files: Sequence[UploadedFile]) -> None:
-    now = clock.now()
     Attachment.objects.bulk_create(
-        Attachment(
-            case=case,
-            post=post,
-            filename=_safe_name(upload.filename),
-            content_type=upload.content_type or "application/octet-stream",
-            size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(),
-            content=upload.content,
-            created_at=now,
-        )
-        for upload in files
+        Attachment(case=case, post=post, **stored_file_fields(upload)) for upload in files
     )
 
 
