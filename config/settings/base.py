@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "lockstep.channels",
     "lockstep.cases",
     "lockstep.intake",
+    "lockstep.mailgw",
     "lockstep.ops",
     "lockstep.demo",
     "lockstep.web",
@@ -165,3 +166,12 @@ LOCKSTEP_SECURITY_CONTACTS = env_list("LOCKSTEP_SECURITY_CONTACTS", [])
 LOCKSTEP_SECURITY_ENCRYPTION = env_str("LOCKSTEP_SECURITY_ENCRYPTION", "")
 LOCKSTEP_SECURITY_POLICY = env_str("LOCKSTEP_SECURITY_POLICY", "")
 LOCKSTEP_SECURITY_LANGUAGES = env_list("LOCKSTEP_SECURITY_LANGUAGES", ["en"])
+
+# Outbound mail. Without LOCKSTEP_SMTP_URL, copies are written to the outbox folder.
+LOCKSTEP_MAIL_DOMAIN = env_str("LOCKSTEP_MAIL_DOMAIN", "lockstep.invalid")
+LOCKSTEP_MAIL_FROM = env_str("LOCKSTEP_MAIL_FROM", f"lockstep@{LOCKSTEP_MAIL_DOMAIN}")
+LOCKSTEP_SMTP_URL = env_str("LOCKSTEP_SMTP_URL", "")
+LOCKSTEP_OUTBOX_DIR = DATA_DIR / "outbox"
+LOCKSTEP_MAIL_MAX_ATTEMPTS = env_int("LOCKSTEP_MAIL_MAX_ATTEMPTS", default=5)
+LOCKSTEP_MAIL_BATCH = env_int("LOCKSTEP_MAIL_BATCH", default=200)
+LOCKSTEP_LIST_KEY_FILE = env_str("LOCKSTEP_LIST_KEY_FILE", str(DATA_DIR / "list-key.asc"))

@@ -20,7 +20,8 @@ from lockstep.cases.models import (
 from lockstep.cases.policy import can_lead_case, can_view_case
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
-from lockstep.orgs.models import Organization
+from lockstep.mailgw.outbound.outbox import Recipient
+from lockstep.orgs.models import Membership, OpenPGPKey, Organization
 from lockstep.orgs.queries import org_ids_of
 
 NOT_FOUND = "No such case."
@@ -294,3 +295,30 @@ def waiting_dashboard_for(actor: Actor) -> list[WaitingCase]:
         if seat.answers < max(entry.vulnerabilities, 1):
             entry.waiting.append(seat)
     return list(by_case.values())
+
+
+def mail_recipients(case: Case, *, except_user_id: int | None) -> list[Recipient]:
+    """Every member of every participating organisation, with their newest usable key."""
+    members = (
+        Membership.objects.filter(org__case_seats__case=case, user__is_active=True)
+        .exclude(user_id=except_user_id or 0)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "user__openpgp_keys",
+                queryset=OpenPGPKey.objects.filter(
+                    removed_at__isnull=True, can_encrypt=True
+                ).order_by("-added_at"),
+                to_attr="usable_keys",
+            )
+        )
+        .order_by("user__email")
+    )
+    seen: dict[str, Recipient] = {}
+    for membership in members:
+        keys = membership.user.usable_keys  # type: ignore[attr-defined]
+        seen.setdefault(
+            membership.user.email,
+            Recipient(address=membership.user.email, key=keys[0].armored if keys else ""),
+        )
+    return list(seen.values())

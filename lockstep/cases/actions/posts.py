@@ -12,11 +12,12 @@ from django.db import transaction
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case
 from lockstep.cases.models import Attachment, Case, Post
-from lockstep.cases.queries import CaseAccess
+from lockstep.cases.queries import CaseAccess, mail_recipients
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError
 from lockstep.core.markdown import render_markdown
+from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
 from lockstep.orgs.models import Organization
 
 POST_MAX_CHARS = 100_000
@@ -65,6 +66,32 @@ def store_attachments(case: Case, post: Post | None, files: Sequence[UploadedFil
     )
 
 
+def announce_post(case: Case, post: Post, *, author_id: int | None) -> None:
+    """Mail the post to every other participant: encrypted to their key, or a notice."""
+    domain = settings.LOCKSTEP_MAIL_DOMAIN
+    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
+    thread = f"<case-{case.pk}@{domain}>"
+    attached = post.attachments.count()
+    files = f"\n\n({attached} attachment(s) in the case room.)" if attached else ""
+    spec = MailSpec(
+        subject=f"{tag} {case.title}".strip(),
+        body=f"{post.author_label} wrote:\n\n{post.body}{files}\n\n-- \n{case_url(case)}\n",
+        headers={
+            "In-Reply-To": thread,
+            "References": thread,
+            "List-Id": f"<case-{case.pk}.{domain}>",
+        },
+        case_id=case.pk,
+        confidential=case.route == "private-coordination",
+        read_url=case_url(case),
+    )
+    fan_out(spec, mail_recipients(case, except_user_id=author_id))
+
+
+def case_url(case: Case) -> str:
+    return f"{settings.LOCKSTEP_BASE_URL}/cases/{case.pk}/"
+
+
 def add_post(  # noqa: PLR0913 - a post's facts, each named
     case: Case,
     *,
@@ -91,6 +118,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
         created_at=clock.now(),
     )
     store_attachments(case, post, files)
+    announce_post(case, post, author_id=author_id)
     record_case(
         CaseTag.POST_ADDED,
         case,

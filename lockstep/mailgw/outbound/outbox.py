@@ -1,0 +1,87 @@
+"""Queueing copies: `fan_out` writes one outbox row per recipient in the caller's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from lockstep.core import clock
+from lockstep.mailgw.models import OutboundMessage, Protection
+
+PLAIN_MARKER = "[plain]"
+NOTICE_SUBJECT = "A new message is waiting for you on Lockstep"
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    subject: str
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    case_id: int | None = None
+    confidential: bool = True  # embargoed content: encrypted, or a content-free notice
+    read_url: str = ""  # where a notice sends the recipient to read it
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    key: str = ""  # armoured public key able to encrypt now; "" if none
+    plain_ok: bool = False  # the member chose clear text and the channel allows it
+
+
+def choose_protection(spec: MailSpec, recipient: Recipient) -> Protection:
+    """Pure: embargoed content never leaves in clear unless the member chose it."""
+    if not spec.confidential:
+        return Protection.PLAIN
+    if recipient.key:
+        return Protection.PGP
+    if recipient.plain_ok:
+        return Protection.PLAIN
+    return Protection.NOTICE
+
+
+def _copy(spec: MailSpec, recipient: Recipient, protection: Protection) -> OutboundMessage:
+    now = clock.now()
+    subject, body = spec.subject, spec.body
+    if protection == Protection.NOTICE:
+        subject = NOTICE_SUBJECT
+        body = (
+            "There is a new message for you in a confidential case.\n"
+            "It is not sent by e-mail because we have no OpenPGP key for you.\n\n"
+            f"Read it here (log in first): {spec.read_url}\n\n"
+            "Add your key under 'My keys' to receive such messages encrypted.\n"
+        )
+    elif protection == Protection.PLAIN and spec.confidential:
+        subject = f"{PLAIN_MARKER} {subject}"
+    domain = settings.LOCKSTEP_MAIL_DOMAIN
+    return OutboundMessage(
+        protection=protection,
+        from_address=settings.LOCKSTEP_MAIL_FROM,
+        to_address=recipient.address,
+        recipient_key=recipient.key if protection == Protection.PGP else "",
+        subject=subject,
+        body=body,
+        headers=dict(spec.headers),
+        message_id=f"<{secrets.token_hex(16)}@{domain}>",
+        case_id=spec.case_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def fan_out(spec: MailSpec, recipients: Sequence[Recipient]) -> list[OutboundMessage]:
+    """Queue one copy per recipient; delivery starts after the caller's transaction commits."""
+    if not transaction.get_connection().in_atomic_block:
+        msg = "fan_out() must run inside the transaction of the change it announces"
+        raise RuntimeError(msg)
+    rows = OutboundMessage.objects.bulk_create(
+        _copy(spec, r, choose_protection(spec, r)) for r in recipients
+    )
+    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
+
+    transaction.on_commit(deliver_outbound.enqueue)
+    return rows

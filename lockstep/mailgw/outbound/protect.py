@@ -1,0 +1,67 @@
+"""PGP copies: signed with the instance's list key, encrypted to the recipient's own key."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+from lockstep.mailgw.crypto.base import get_openpgp
+from lockstep.mailgw.models import OutboundMessage
+from lockstep.mailgw.outbound.pgpmime import build_encrypted, copy_envelope_headers
+
+
+def _key_path() -> Path:
+    return Path(settings.LOCKSTEP_LIST_KEY_FILE)
+
+
+@cache
+def list_secret_key() -> str:
+    """The instance's signing key: `LOCKSTEP_LIST_KEY_FILE`, made (mode 0600) on first use."""
+    path = _key_path()
+    if path.exists():
+        return path.read_text(encoding="ascii")
+    _public, secret = get_openpgp().generate_key(f"Lockstep <{settings.LOCKSTEP_MAIL_FROM}>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_text(encoding="ascii")
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
+
+
+ENCRYPTED_SUBJECT = "Encrypted message"
+
+
+def outer_subject(row: OutboundMessage) -> str:
+    """The Subject travels in clear, so it names no detail: only the case number."""
+    return f"{ENCRYPTED_SUBJECT} (case {row.case_id})" if row.case_id else ENCRYPTED_SUBJECT
+
+
+def render_pgp(row: OutboundMessage) -> bytes:
+    """Sign with the list key, encrypt to the recipient; the real Subject goes inside."""
+    from lockstep.mailgw.outbound.deliver import render_plain  # noqa: PLC0415 - no cycle
+
+    inner = render_plain(row)
+    del inner["Subject"]
+    inner["Subject"] = outer_subject(row)
+    inner.set_content(f"Subject: {row.subject}\n\n{row.body}")
+    outer = build_encrypted(
+        inner,
+        recipient_keys=[row.recipient_key],
+        signing_key=list_secret_key(),
+        openpgp=get_openpgp(),
+    )
+    copy_envelope_headers(inner, outer)
+    return bytes(outer)
+
+
+def list_public_key() -> str:
+    """The public half of the list key: what members import to verify Lockstep's mail."""
+    import pysequoia  # noqa: PLC0415 - only the adapter layer knows pysequoia
+
+    return str(pysequoia.Cert.from_bytes(list_secret_key().encode("ascii")))

@@ -1,0 +1,43 @@
+"""The delivery task: drains due copies in batches; comes back when the next retry is due."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Min
+from django_tasks import task
+
+from lockstep.core import clock
+from lockstep.mailgw.models import OutboundMessage, OutboxStatus
+from lockstep.mailgw.outbound.deliver import deliver_due
+from lockstep.mailgw.outbound.transport import (
+    FolderTransport,
+    SmtpSettings,
+    SmtpTransport,
+    Transport,
+)
+
+
+def get_transport() -> Transport:
+    """SMTP when `LOCKSTEP_SMTP_URL` is set; otherwise the outbox folder in the data folder."""
+    if settings.LOCKSTEP_SMTP_URL:
+        return SmtpTransport(SmtpSettings.from_url(settings.LOCKSTEP_SMTP_URL))
+    return FolderTransport(settings.LOCKSTEP_OUTBOX_DIR)
+
+
+@task()
+def deliver_outbound() -> dict[str, int]:
+    transport = get_transport()
+    totals = {"sent": 0, "failed": 0, "held": 0}
+    while True:
+        report = deliver_due(transport, now=clock.now(), batch=settings.LOCKSTEP_MAIL_BATCH)
+        totals["sent"] += report.sent
+        totals["failed"] += report.failed
+        totals["held"] += report.held
+        if report.sent + report.failed + report.held == 0 or report.failed:
+            break
+    upcoming = OutboundMessage.objects.filter(status=OutboxStatus.QUEUED).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    if upcoming is not None:
+        deliver_outbound.using(run_after=max(upcoming, clock.now())).enqueue()
+    return totals
