@@ -61,4 +61,9 @@ class ReportTag(StrEnum):
     SPAM = "report:report:marked-spam"
 
 
-AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag
+class MailTag(StrEnum):
+    RETRIED = "mail:outbound:retried"
+    DROPPED = "mail:outbound:dropped"
+
+
+AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag | MailTag

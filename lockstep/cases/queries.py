@@ -20,6 +20,7 @@ from lockstep.cases.models import (
 from lockstep.cases.policy import can_lead_case, can_view_case
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
+from lockstep.mailgw.models import OutboundMessage
 from lockstep.mailgw.outbound.outbox import Recipient
 from lockstep.orgs.models import Membership, OpenPGPKey, Organization
 from lockstep.orgs.queries import org_ids_of
@@ -322,3 +323,24 @@ def mail_recipients(case: Case, *, except_user_id: int | None) -> list[Recipient
             Recipient(address=membership.user.email, key=keys[0].armored if keys else ""),
         )
     return list(seen.values())
+
+
+def list_mail_for(actor: Actor, *, status: str) -> QuerySet[OutboundMessage]:
+    """Outbox copies an actor may manage: operators all; coordinators those of their cases.
+
+    Only the envelope is shown (address, protection, error), never the body.
+    """
+    rows = OutboundMessage.objects.filter(status=status).defer("body", "recipient_key")
+    if actor.is_privileged:
+        return rows.order_by("-id")
+    coordinated = Participant.objects.filter(
+        org_id__in=org_ids_of(actor), role=ParticipantRole.COORDINATOR
+    ).values("case_id")
+    return rows.filter(case_id__in=coordinated).order_by("-id")
+
+
+def access_held_mail(actor: Actor, row_id: int) -> OutboundMessage:
+    found = list_mail_for(actor, status="held").filter(pk=row_id).first()
+    if found is None:
+        raise NotFound("No such held message.")
+    return found

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lockstep.web import cases, intake, securitytxt, triage, views
+from lockstep.web import cases, intake, outbox, securitytxt, triage, views
 from lockstep.web.tokens import my_tokens
 
 app_name = "web"
@@ -28,6 +28,9 @@ urlpatterns = [
     path("triage/<int:report_id>/decline/", triage.decline, name="triage-decline"),
     path("triage/<int:report_id>/duplicate/", triage.duplicate, name="triage-duplicate"),
     path("triage/<int:report_id>/spam/", triage.spam, name="triage-spam"),
+    # Outbound mail: held copies, and the embedded mode's outbox folder.
+    path("outbox/", outbox.outbox, name="outbox"),
+    path("outbox/<int:row_id>/", outbox.decide, name="outbox-decide"),
     # The case room.
     path("cases/", cases.case_list, name="cases"),
     path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),

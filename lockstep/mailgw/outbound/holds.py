@@ -1,0 +1,54 @@
+"""A coordinator decides about held copies: send again, or drop (both audited)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from lockstep.audit.record import record
+from lockstep.audit.tags import MailTag
+from lockstep.core import clock
+from lockstep.core.actor import Actor
+from lockstep.core.errors import Conflict
+from lockstep.mailgw.models import OutboundMessage, OutboxStatus
+
+
+def _locked_held(row: OutboundMessage) -> OutboundMessage:
+    locked = OutboundMessage.objects.select_for_update().get(pk=row.pk)
+    if locked.status != OutboxStatus.HELD:
+        msg = f"This copy is {locked.get_status_display().lower()}, not held."
+        raise Conflict(msg)
+    return locked
+
+
+@transaction.atomic
+def do_retry_held(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
+    """Queue a held copy again with a fresh set of attempts."""
+    locked = _locked_held(row)
+    locked.status, locked.attempts, locked.next_attempt_at = OutboxStatus.QUEUED, 0, clock.now()
+    locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+    record(
+        MailTag.RETRIED,
+        actor=actor,
+        object_type="outbound",
+        object_id=locked.pk,
+        data={"to": locked.to_address, "case": locked.case_id, "last_error": locked.last_error},
+    )
+    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
+
+    transaction.on_commit(deliver_outbound.enqueue)
+    return locked
+
+
+@transaction.atomic
+def do_drop_held(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
+    locked = _locked_held(row)
+    locked.status = OutboxStatus.DROPPED
+    locked.save(update_fields=["status"])
+    record(
+        MailTag.DROPPED,
+        actor=actor,
+        object_type="outbound",
+        object_id=locked.pk,
+        data={"to": locked.to_address, "case": locked.case_id, "last_error": locked.last_error},
+    )
+    return locked

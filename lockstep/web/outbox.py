@@ -1,0 +1,76 @@
+"""The outbox page: held copies to retry or drop; in the embedded mode, what was "sent"."""
+
+from __future__ import annotations
+
+from email import message_from_binary_file
+from email.policy import default
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from lockstep.cases.queries import access_held_mail, list_mail_for
+from lockstep.core.actor import from_request
+from lockstep.core.errors import Conflict
+from lockstep.mailgw.outbound.holds import do_drop_held, do_retry_held
+from lockstep.web.errors import domain_errors
+
+FOLDER_SHOWN = 50
+
+
+def _folder_envelopes(folder: Path) -> list[dict[str, str]]:
+    """Envelope lines of the newest files in the outbox folder (never their bodies)."""
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)
+    shown = []
+    for path in files[:FOLDER_SHOWN]:
+        with path.open("rb") as handle:
+            message = message_from_binary_file(handle, policy=default)
+        shown.append(
+            {
+                "to": str(message.get("To", "")),
+                "subject": str(message.get("Subject", "")),
+                "date": str(message.get("Date", "")),
+                "type": message.get_content_type(),
+            }
+        )
+    return shown
+
+
+@login_required
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    actor = from_request(request)
+    context = {
+        "held": list_mail_for(actor, status="held")[:200],
+        "queued": list_mail_for(actor, status="queued").count(),
+        "folder_mode": not settings.LOCKSTEP_SMTP_URL,
+        "folder": settings.LOCKSTEP_OUTBOX_DIR,
+        "files": _folder_envelopes(Path(settings.LOCKSTEP_OUTBOX_DIR))
+        if actor.is_privileged and not settings.LOCKSTEP_SMTP_URL
+        else [],
+    }
+    return render(request, "web/outbox.html", context)
+
+
+@login_required
+@require_POST
+@domain_errors
+def decide(request: HttpRequest, row_id: int) -> HttpResponse:
+    actor = from_request(request)
+    row = access_held_mail(actor, row_id)
+    try:
+        if request.POST.get("action") == "drop":
+            do_drop_held(row, actor=actor)
+            messages.success(request, f"Dropped the copy to {row.to_address}.")
+        else:
+            do_retry_held(row, actor=actor)
+            messages.success(request, f"The copy to {row.to_address} will be sent again.")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("web:outbox")
