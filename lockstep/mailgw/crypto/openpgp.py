@@ -23,6 +23,8 @@ it is not cryptographically checked (a signing subkey's back-signature is not ve
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -257,6 +259,13 @@ def _parse(armored: str) -> tuple[pysequoia.Cert, list[Packet]]:
 
 
 def _inspect(armored: str, *, now: datetime) -> tuple[KeyInfo, pysequoia.Cert]:
+    info, cert, _ = _inspect_all(armored, now=now)
+    return info, cert
+
+
+def _inspect_all(
+    armored: str, *, now: datetime
+) -> tuple[KeyInfo, pysequoia.Cert, list[_Component]]:
     cert, packets = _parse(armored)
     fingerprint = cert.fingerprint.upper()
     if cert.is_revoked:
@@ -281,7 +290,46 @@ def _inspect(armored: str, *, now: datetime) -> tuple[KeyInfo, pysequoia.Cert]:
         algorithm=_describe_algorithm(primary),
         armored=str(cert),
     )
-    return info, cert
+    return info, cert, components
+
+
+def _next_change(info: KeyInfo, components: list[_Component], now: datetime) -> datetime | None:
+    """The first moment after `now` at which the certificate's validity could change: an
+    expiry of the certificate, a key or a binding, or a binding signature taking effect."""
+    moments = [info.expires_at]
+    for component in components:
+        for sig in component.bindings:
+            moments += [sig.signature_created, sig.signature_expiration_time]
+        if (binding := component.binding_at(now)) is not None:
+            moments.append(component.expires_at(binding))
+    later = [when for when in moments if when is not None and when > now]
+    return min(later, default=None)
+
+
+_CHECKED_MAX = 4096
+# armour -> (certificate, checked at, valid until): the certificate passed `_inspect` at
+# "checked at", and nothing in it changes before "valid until" (None: never). Revocation
+# cannot change either: the armour is the whole certificate, and a new revocation is a new
+# armour. Members receive many posts; this spares re-checking their key for each copy.
+_checked: OrderedDict[str, tuple[pysequoia.Cert, datetime, datetime | None]] = OrderedDict()
+_checked_lock = threading.Lock()
+
+
+def _encryption_cert(armored: str, *, now: datetime) -> pysequoia.Cert:
+    """The certificate to encrypt to at `now`; raises `KeyRejected` as `_inspect` does."""
+    with _checked_lock:
+        hit = _checked.get(armored)
+    if hit is not None:
+        cert, checked_at, valid_until = hit
+        if checked_at <= now and (valid_until is None or now < valid_until):
+            return cert
+    info, cert, components = _inspect_all(armored, now=now)
+    with _checked_lock:
+        _checked[armored] = (cert, now, _next_change(info, components, now))
+        _checked.move_to_end(armored)
+        while len(_checked) > _CHECKED_MAX:
+            _checked.popitem(last=False)
+    return cert
 
 
 class SequoiaOpenPGP:
@@ -307,7 +355,7 @@ class SequoiaOpenPGP:
         # Check each recipient at the wall clock first: pysequoia would otherwise fall back to
         # an expired subkey, and it encrypts to revoked certificates without complaint.
         now = clock.now()
-        certs = [_inspect(key, now=now)[1] for key in recipients]
+        certs = [_encryption_cert(key, now=now) for key in recipients]
         return pysequoia.encrypt(plaintext, certs).decode("ascii")
 
     def decrypt(self, armored_message: str, *, secret_key: str) -> bytes:

@@ -10,6 +10,8 @@ caller canonicalises (CRLF line endings for MIME) before it signs and before it 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pysequoia
 from pysequoia.packet import HashAlgorithm
 
@@ -27,13 +29,19 @@ _MICALG: tuple[tuple[HashAlgorithm, str], ...] = (
 )
 
 
-def sign_detached(data: bytes, *, secret_key: str) -> str:
-    """An ASCII-armoured detached signature over `data` by the unprotected `secret_key`."""
+@lru_cache(maxsize=8)
+def _signer(secret_key: str) -> pysequoia.PySigner:
+    """Parsed once per key: a fan-out signs every copy with the same list key."""
     try:
-        signer = pysequoia.Tsk.from_bytes(secret_key.encode()).signer()
+        return pysequoia.Tsk.from_bytes(secret_key.encode()).signer()
     except RuntimeError:
         msg = "secret_key holds no usable (unprotected) secret signing key"
         raise ValueError(msg) from None
+
+
+def sign_detached(data: bytes, *, secret_key: str) -> str:
+    """An ASCII-armoured detached signature over `data` by the unprotected `secret_key`."""
+    signer = _signer(secret_key)
     return pysequoia.sign(signer, data, mode=pysequoia.SignatureMode.DETACHED).decode("ascii")
 
 

@@ -8,7 +8,10 @@ copy's Message-ID stays the same, so a receiving server or client can drop a rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -21,7 +24,6 @@ from django.db.models import Q
 from lockstep.mailgw.models import OutboundMessage, OutboxStatus, Protection
 from lockstep.mailgw.outbound.transport import Envelope, Outcome, Transport, TransportDown
 
-LEASE = timedelta(minutes=10)
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 
 
@@ -31,6 +33,11 @@ class DeliveryReport:
     failed: int = 0
     held: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def lease() -> timedelta:
+    """How long a claim lasts: a dead worker's copies are sent by another after this."""
+    return timedelta(seconds=settings.LOCKSTEP_MAIL_LEASE_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,7 +56,7 @@ def claim_due(now: datetime, *, batch: int) -> list[OutboundMessage]:
             .order_by("id")[:batch]
         )
         OutboundMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
-            status=OutboxStatus.SENDING, claimed_until=now + LEASE
+            status=OutboxStatus.SENDING, claimed_until=now + lease()
         )
     return rows
 
@@ -78,32 +85,81 @@ def render(row: OutboundMessage) -> bytes:
     return bytes(render_plain(row))
 
 
-def _record(row: OutboundMessage, outcome: Outcome, now: datetime, report: DeliveryReport) -> None:
-    if outcome.ok:
-        row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, ""
-        report.sent += 1
+def _record_failure(
+    row: OutboundMessage, error: str, now: datetime, report: DeliveryReport
+) -> None:
+    row.attempts += 1
+    row.last_error = error[:2000]
+    if row.attempts >= settings.LOCKSTEP_MAIL_MAX_ATTEMPTS:
+        row.status = OutboxStatus.HELD
+        report.held += 1
     else:
-        row.attempts += 1
-        row.last_error = outcome.error[:2000]
-        if row.attempts >= settings.LOCKSTEP_MAIL_MAX_ATTEMPTS:
-            row.status = OutboxStatus.HELD
-            report.held += 1
-        else:
-            row.status = OutboxStatus.QUEUED
-            row.next_attempt_at = now + backoff(row.attempts)
-            report.failed += 1
-        report.errors.append(f"{row.to_address}: {outcome.error}")
+        row.status = OutboxStatus.QUEUED
+        row.next_attempt_at = now + backoff(row.attempts)
+        report.failed += 1
+    report.errors.append(f"{row.to_address}: {error}")
     row.claimed_until = None
-    row.save(
-        update_fields=[
-            "status",
-            "sent_at",
-            "last_error",
-            "attempts",
-            "next_attempt_at",
-            "claimed_until",
-        ]
+    row.save(update_fields=["status", "last_error", "attempts", "next_attempt_at", "claimed_until"])
+
+
+def _mark_sent(row: OutboundMessage, now: datetime) -> None:
+    """Recorded the moment the next hop accepts the copy, in its own short transaction, so a
+    worker killed later in the batch never sends this copy again."""
+    OutboundMessage.objects.filter(pk=row.pk).update(
+        status=OutboxStatus.SENT, sent_at=now, last_error="", claimed_until=None
     )
+
+
+def _record_failures(
+    rows: list[OutboundMessage], outcomes: dict[str, Outcome], now: datetime, report: DeliveryReport
+) -> None:
+    with transaction.atomic():
+        for row in rows:
+            outcome = outcomes.get(row.message_id) or Outcome(
+                row.message_id, "not sent: the batch broke off before this copy"
+            )
+            if not outcome.ok:
+                _record_failure(row, outcome.error, now, report)
+
+
+_AHEAD = 16  # copies built ahead of the one on the wire
+
+
+def _built_ahead(
+    rows: list[OutboundMessage], renderer: Renderer, outcomes: dict[str, Outcome]
+) -> Generator[Envelope, None, None]:
+    """Build copies in a helper thread while this one waits on the SMTP server: signing and
+    encrypting the next copies overlaps the network round trips of the current one."""
+    ready: queue.Queue[Envelope | None] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def build() -> None:
+        try:
+            for row in rows:
+                if stop.is_set():
+                    return
+                try:
+                    data = renderer(row)
+                except Exception as exc:  # noqa: BLE001 - one unbuildable copy must not block the rest
+                    outcomes[row.message_id] = Outcome(
+                        row.message_id, f"cannot build the message: {exc}"
+                    )
+                    continue
+                ready.put(Envelope(row.from_address, row.to_address, data, row.message_id))
+        finally:
+            ready.put(None)
+
+    builder = threading.Thread(target=build, name="outbox-builder", daemon=True)
+    builder.start()
+    try:
+        while (envelope := ready.get()) is not None:
+            yield envelope
+    finally:
+        stop.set()
+        while builder.is_alive():  # let a builder blocked on a full queue finish
+            with contextlib.suppress(queue.Empty):
+                ready.get_nowait()
+            builder.join(0.01)
 
 
 def deliver_due(
@@ -114,19 +170,19 @@ def deliver_due(
     rows = claim_due(now, batch=batch)
     if not rows:
         return report
-    envelopes, outcomes = [], {}
-    for row in rows:
-        try:
-            envelopes.append(
-                Envelope(row.from_address, row.to_address, renderer(row), row.message_id)
-            )
-        except Exception as exc:  # noqa: BLE001 - one unbuildable copy must not block the rest
-            outcomes[row.message_id] = Outcome(row.message_id, f"cannot build the message: {exc}")
+    by_key = {row.message_id: row for row in rows}
+    outcomes: dict[str, Outcome] = {}
+    envelopes = _built_ahead(rows, renderer, outcomes)
     try:
-        outcomes.update({o.key: o for o in transport.send_batch(envelopes)})
+        for outcome in transport.send_batch(envelopes):
+            outcomes[outcome.key] = outcome
+            if outcome.ok:
+                _mark_sent(by_key[outcome.key], now)
+                report.sent += 1
     except TransportDown as exc:
-        outcomes.update({e.key: Outcome(e.key, str(exc)) for e in envelopes})
-    with transaction.atomic():
         for row in rows:
-            _record(row, outcomes[row.message_id], now, report)
+            outcomes.setdefault(row.message_id, Outcome(row.message_id, str(exc)))
+    finally:
+        envelopes.close()
+    _record_failures(rows, outcomes, now, report)
     return report

@@ -87,8 +87,23 @@ def build_encrypted(
 
     Raises `KeyRejected` if a recipient key cannot receive encrypted mail now.
     """
+    entity = encrypted_entity(
+        canonical_entity(inner),
+        recipient_keys=recipient_keys,
+        signing_key=signing_key,
+        openpgp=openpgp,
+    )
+    return _parse(b"MIME-Version: 1.0\r\n" + entity)
+
+
+def encrypted_entity(
+    content: bytes, *, recipient_keys: Sequence[str], signing_key: str, openpgp: OpenPGP
+) -> bytes:
+    """The multipart/encrypted entity (its Content-Type header, a blank line, the body) over
+    `content`, an entity from `canonical_entity`: signed, then encrypted. Bytes, not an
+    `EmailMessage`: a fan-out builds one per recipient, and parsing costs more than crypto."""
     ciphertext = openpgp.encrypt(
-        _signed_entity(inner, signing_key=signing_key), recipients=recipient_keys
+        _signed_over(content, signing_key=signing_key), recipients=recipient_keys
     )
     control = _part(
         [
@@ -105,10 +120,9 @@ def build_encrypted(
         ],
         _to_crlf(ciphertext.encode("ascii")),
     )
-    body = _multipart(
+    return _multipart(
         "encrypted", ['protocol="application/pgp-encrypted"'], ENCRYPTED_PREAMBLE, [control, data]
     )
-    return _parse(b"MIME-Version: 1.0\r\n" + body)
 
 
 def decrypt_entity(message: EmailMessage | bytes, *, secret_key: str, openpgp: OpenPGP) -> bytes:
@@ -167,7 +181,10 @@ def verify_signed(message: EmailMessage | bytes, *, public_key: str) -> bool:
 
 def _signed_entity(inner: EmailMessage, *, signing_key: str) -> bytes:
     """The multipart/signed entity over `inner`, as canonical bytes (no MIME-Version)."""
-    content = _canonical(inner)
+    return _signed_over(canonical_entity(inner), signing_key=signing_key)
+
+
+def _signed_over(content: bytes, *, signing_key: str) -> bytes:
     signature = signing.sign_detached(content, secret_key=signing_key)
     signature_part = _part(
         [
@@ -181,7 +198,7 @@ def _signed_entity(inner: EmailMessage, *, signing_key: str) -> bytes:
     return _multipart("signed", params, SIGNED_PREAMBLE, [content, signature_part])
 
 
-def _canonical(inner: EmailMessage) -> bytes:
+def canonical_entity(inner: EmailMessage) -> bytes:
     """`inner`'s Content-* headers and body, 7-bit safe, CRLF, as the parser will re-read it."""
     entity = copy.deepcopy(inner)
     for name in {key.lower() for key in entity}:

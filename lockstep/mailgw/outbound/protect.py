@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from functools import cache
+from email.message import EmailMessage
+from functools import cache, lru_cache
 from pathlib import Path
 
 from django.conf import settings
 
 from lockstep.mailgw.crypto.base import get_openpgp
 from lockstep.mailgw.models import OutboundMessage
-from lockstep.mailgw.outbound.pgpmime import build_encrypted, copy_envelope_headers
+from lockstep.mailgw.outbound.headers import header_block
+from lockstep.mailgw.outbound.pgpmime import canonical_entity, encrypted_entity
 
 
 def _key_path() -> Path:
@@ -44,20 +46,22 @@ def outer_subject(row: OutboundMessage) -> str:
 
 def render_pgp(row: OutboundMessage) -> bytes:
     """Sign with the list key, encrypt to the recipient; the real Subject goes inside."""
-    from lockstep.mailgw.outbound.deliver import render_plain  # noqa: PLC0415 - no cycle
-
-    inner = render_plain(row)
-    del inner["Subject"]
-    inner["Subject"] = outer_subject(row)
-    inner.set_content(f"Subject: {row.subject}\n\n{row.body}")
-    outer = build_encrypted(
-        inner,
+    entity = encrypted_entity(
+        _inner_entity(row.subject, row.body),
         recipient_keys=[row.recipient_key],
         signing_key=list_secret_key(),
         openpgp=get_openpgp(),
     )
-    copy_envelope_headers(inner, outer)
-    return bytes(outer)
+    return header_block(row, subject=outer_subject(row)) + b"MIME-Version: 1.0\r\n" + entity
+
+
+@lru_cache(maxsize=32)
+def _inner_entity(subject: str, body: str) -> bytes:
+    """The part every member's copy of one post shares, made once per post: each copy is
+    still signed on its own and encrypted to its own recipient."""
+    inner = EmailMessage()
+    inner.set_content(f"Subject: {subject}\n\n{body}")
+    return canonical_entity(inner)
 
 
 def list_public_key() -> str:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import queue
+import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlparse
+
+from typing_extensions import override
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,11 @@ class TransportDown(Exception):
 
 
 class Transport(Protocol):
-    def send_batch(self, envelopes: Sequence[Envelope]) -> list[Outcome]: ...
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[Outcome]:
+        """Send each envelope, yielding its outcome as soon as it is known (so the caller
+        can record it before the next one goes). An envelope without an outcome was not
+        sent. Raises `TransportDown` if nothing could be sent."""
+        ...
 
 
 class FolderTransport:
@@ -43,17 +52,19 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send_batch(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[Outcome]:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        outcomes = []
         for envelope in envelopes:
             name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in envelope.key)
             target = self.folder / f"{name}.eml"
             partial = target.with_suffix(".part")
             partial.write_bytes(envelope.data)
             partial.replace(target)  # appears whole or not at all
-            outcomes.append(Outcome(envelope.key))
-        return outcomes
+            yield Outcome(envelope.key)
+
+
+_MAX_CONNECTIONS = 16
+DEFAULT_CONNECTIONS = 4  # sessions side by side: a fan-out waits on round trips, not CPU
 
 
 @dataclass(frozen=True)
@@ -64,16 +75,21 @@ class SmtpSettings:
     username: str = ""
     password: str = ""
     timeout: float = 30.0
+    connections: int = DEFAULT_CONNECTIONS  # parallel SMTP sessions per batch
 
     @classmethod
     def from_url(cls, url: str) -> SmtpSettings:
-        """`smtp://user:pass@host:587?security=starttls` (or `smtps://host:465`)."""
+        """`smtp://user:pass@host:587?security=starttls&connections=2` (or `smtps://host:465`)."""
         parts = urlparse(url)
         if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
             msg = "LOCKSTEP_SMTP_URL must look like smtp://user:pass@host:port?security=starttls"
             raise ValueError(msg)
         query = parse_qs(parts.query)
         security = "tls" if parts.scheme == "smtps" else query.get("security", ["none"])[0]
+        connections = query.get("connections", [str(DEFAULT_CONNECTIONS)])[0]
+        if not connections.isdigit() or not 1 <= int(connections) <= _MAX_CONNECTIONS:
+            msg = f"connections= must be a number from 1 to {_MAX_CONNECTIONS}"
+            raise ValueError(msg)
         if security not in {"none", "starttls", "tls"}:
             msg = "security= must be none, starttls or tls"
             raise ValueError(msg)
@@ -83,15 +99,36 @@ class SmtpSettings:
             security=security,
             username=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
+            connections=int(connections),
         )
+
+
+def wire_format(data: bytes) -> bytes:
+    """SMTP carries CRLF line endings only (RFC 5321 section 2.3.8); smtplib leaves bytes as
+    they are, and a receiver reads a bare-LF message as one over-long line."""
+    return re.sub(rb"\r?\n", b"\r\n", data)
 
 
 def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
+class _Shared(Iterator[Envelope]):
+    """One envelope source for several sessions: each takes the next under a lock."""
+
+    def __init__(self, envelopes: Iterator[Envelope]) -> None:
+        self._envelopes = envelopes
+        self._lock = threading.Lock()
+
+    @override
+    def __next__(self) -> Envelope:
+        with self._lock:
+            return next(self._envelopes)
+
+
 class SmtpTransport:
-    """One SMTP connection per batch; a refused recipient fails only its own copy."""
+    """One SMTP session per batch (or `connections` sessions side by side, each taking the
+    next envelope when it is free); a refused recipient fails only its own copy."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -114,33 +151,62 @@ class SmtpTransport:
             raise TransportDown(msg) from exc
         return client
 
-    def send_batch(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[Outcome]:
+        if self.settings.connections == 1:
+            return self._session(iter(envelopes))
+        return self._parallel(iter(envelopes))
+
+    def _parallel(self, envelopes: Iterator[Envelope]) -> Iterator[Outcome]:
+        """Sessions in threads share one envelope source; outcomes come back as they happen."""
+        results: queue.Queue[Outcome | TransportDown | None] = queue.Queue()
+        source = _Shared(envelopes)
+
+        def run() -> None:
+            try:
+                for outcome in self._session(source):
+                    results.put(outcome)
+            except TransportDown as exc:
+                results.put(exc)
+            finally:
+                results.put(None)
+
+        count = self.settings.connections
+        for _ in range(count):
+            threading.Thread(target=run, name="smtp-session", daemon=True).start()
+        running, down, delivered = count, None, 0
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, TransportDown):
+                down = item
+            else:
+                delivered += 1
+                yield item
+        if down is not None and not delivered:
+            raise down
+
+    def _session(self, envelopes: Iterator[Envelope]) -> Iterator[Outcome]:
         client = self._connect()
-        outcomes = []
         try:
             for envelope in envelopes:
                 try:
-                    client.sendmail(envelope.sender, [envelope.recipient], envelope.data)
+                    client.sendmail(
+                        envelope.sender, [envelope.recipient], wire_format(envelope.data)
+                    )
                 except smtplib.SMTPRecipientsRefused as exc:
                     code, text = exc.recipients[envelope.recipient]
-                    outcomes.append(Outcome(envelope.key, f"{code} {_text(text)}"))
+                    yield Outcome(envelope.key, f"{code} {_text(text)}")
                 except smtplib.SMTPResponseException as exc:
-                    error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-                    outcomes.append(Outcome(envelope.key, error))
+                    yield Outcome(envelope.key, f"{exc.smtp_code} {_text(exc.smtp_error)}")
                 except (OSError, smtplib.SMTPException) as exc:
-                    # The connection broke mid-batch: this and the rest were not sent.
-                    done = {o.key for o in outcomes}
-                    outcomes += [
-                        Outcome(e.key, f"connection lost: {exc}")
-                        for e in envelopes
-                        if e.key not in done
-                    ]
-                    return outcomes
+                    # The connection broke mid-batch: this one and the rest were not sent.
+                    yield Outcome(envelope.key, f"connection lost: {exc}")
+                    return
                 else:
-                    outcomes.append(Outcome(envelope.key))
+                    yield Outcome(envelope.key)
         finally:
             try:
                 client.quit()
             except (OSError, smtplib.SMTPException):
                 client.close()
-        return outcomes

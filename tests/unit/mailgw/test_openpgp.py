@@ -638,6 +638,33 @@ def test_encrypt_refuses_unusable_recipients(
     assert caught.value.reason == reason
 
 
+def test_a_checked_key_is_checked_again_once_it_expires(
+    adapter: SequoiaOpenPGP, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # encrypt() remembers a key it has checked, but only until its validity can change.
+    expires = keys.alice.expires_at
+    assert expires is not None
+    moments = iter([expires - timedelta(days=1), expires - timedelta(seconds=1), expires])
+    monkeypatch.setattr("lockstep.mailgw.crypto.openpgp.clock.now", lambda: next(moments))
+    adapter.encrypt(b"x", recipients=[keys.alice.public])
+    adapter.encrypt(b"x", recipients=[keys.alice.public])  # remembered
+    with pytest.raises(KeyRejected) as caught:
+        adapter.encrypt(b"x", recipients=[keys.alice.public])
+    assert caught.value.reason == RejectReason.EXPIRED
+
+
+def test_a_checked_key_is_not_trusted_at_an_earlier_moment(
+    adapter: SequoiaOpenPGP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public, _ = adapter.generate_key("Fresh <fresh@example.org>")
+    adapter.encrypt(b"x", recipients=[public])
+    monkeypatch.setattr(
+        "lockstep.mailgw.crypto.openpgp.clock.now", lambda: now() - timedelta(days=1)
+    )
+    with pytest.raises(KeyRejected):  # not yet bound a day ago: checked again, not remembered
+        adapter.encrypt(b"x", recipients=[public])
+
+
 # -- interoperability with GnuPG -----------------------------------------------------------
 
 

@@ -14,8 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import transaction
 
+from lockstep.mailgw.crypto.openpgp import SequoiaOpenPGP
 from lockstep.mailgw.models import OutboundMessage, OutboxStatus, Protection
-from lockstep.mailgw.outbound.deliver import LEASE, backoff, deliver_due
+from lockstep.mailgw.outbound.deliver import backoff, deliver_due, lease
 from lockstep.mailgw.outbound.outbox import (
     PLAIN_MARKER,
     MailSpec,
@@ -23,7 +24,9 @@ from lockstep.mailgw.outbound.outbox import (
     choose_protection,
     fan_out,
 )
+from lockstep.mailgw.outbound.pgpmime import open_encrypted
 from lockstep.mailgw.outbound.transport import FolderTransport, SmtpSettings, SmtpTransport
+from tests.factories.keys import KeyPair
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -154,7 +157,7 @@ def test_real_smtp_one_connection_per_batch_and_a_refused_recipient(
         *[Recipient(f"m{n}@example.org", plain_ok=True) for n in range(5)],
         Recipient("gone@example.org", plain_ok=True),
     )
-    transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}"))
+    transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}?connections=1"))
     report = deliver_due(transport, now=NOW + timedelta(days=1))
     assert (report.sent, report.failed) == (5, 1)
     assert sink.sessions == 1
@@ -163,6 +166,37 @@ def test_real_smtp_one_connection_per_batch_and_a_refused_recipient(
     assert refused.status == OutboxStatus.QUEUED
     assert refused.last_error.startswith("550")
     assert refused.attempts == 1
+
+
+def test_parallel_sessions_send_each_copy_once(sink: Sink, smtp_port: int) -> None:
+    sink.refuse = {"gone@example.org"}
+    _queue(
+        *[Recipient(f"m{n}@example.org", plain_ok=True) for n in range(40)],
+        Recipient("gone@example.org", plain_ok=True),
+    )
+    transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}?connections=4"))
+    report = deliver_due(transport, now=NOW + timedelta(days=1))
+    assert (report.sent, report.failed) == (40, 1)
+    assert sink.sessions == 4
+    delivered = sorted(rcpt for rcpt, _ in sink.messages)
+    assert delivered == sorted(f"m{n}@example.org" for n in range(40))
+    assert OutboundMessage.objects.filter(status=OutboxStatus.SENT).count() == 40
+
+
+def test_an_encrypted_copy_crosses_real_smtp_intact(
+    sink: Sink, smtp_port: int, alice_key: KeyPair
+) -> None:
+    # A PGP/MIME copy is far longer than one SMTP line: it must go out with CRLF endings.
+    public, secret = alice_key.public, alice_key.secret
+    _queue(Recipient("alice@example.org", key=public))
+    transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}"))
+    assert deliver_due(transport, now=NOW + timedelta(days=1)).sent == 1
+    ((rcpt, data),) = sink.messages
+    assert rcpt == "alice@example.org"
+    assert len(data) > 1000
+    assert SECRET.encode() not in data
+    inner = open_encrypted(data, secret_key=secret, openpgp=SequoiaOpenPGP())
+    assert SECRET in inner.get_payload(0).get_content()
 
 
 def test_relay_down_then_back_delivers_everything_exactly_once(smtp_port: int) -> None:
@@ -209,16 +243,19 @@ def test_a_dead_workers_claim_expires(tmp_path: Path) -> None:
     (row,) = _queue(Recipient("m@example.org", plain_ok=True))
     when = datetime.now(tz=UTC)
     OutboundMessage.objects.filter(pk=row.pk).update(
-        status=OutboxStatus.SENDING, claimed_until=when + LEASE
+        status=OutboxStatus.SENDING, claimed_until=when + lease()
     )
     assert deliver_due(FolderTransport(tmp_path), now=when).sent == 0  # still leased
-    assert deliver_due(FolderTransport(tmp_path), now=when + LEASE + timedelta(seconds=1)).sent == 1
+    assert (
+        deliver_due(FolderTransport(tmp_path), now=when + lease() + timedelta(seconds=1)).sent == 1
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("smtp://relay.example:2525", SmtpSettings("relay.example", 2525)),
+        ("smtp://relay.example?connections=2", SmtpSettings("relay.example", 25, connections=2)),
         ("smtps://u:p%40ss@relay.example", SmtpSettings("relay.example", 465, "tls", "u", "p@ss")),
         (
             "smtp://relay.example:587?security=starttls",
@@ -230,9 +267,11 @@ def test_smtp_url(url: str, expected: SmtpSettings) -> None:
     assert SmtpSettings.from_url(url) == expected
 
 
-@pytest.mark.parametrize("url", ["http://x", "smtp://", "smtp://h?security=weird"])
+@pytest.mark.parametrize(
+    "url", ["http://x", "smtp://", "smtp://h?security=weird", "smtp://h?connections=0"]
+)
 def test_bad_smtp_url(url: str) -> None:
-    with pytest.raises(ValueError, match=r"smtp|security"):
+    with pytest.raises(ValueError, match=r"smtp|security|connections"):
         SmtpSettings.from_url(url)
 
 

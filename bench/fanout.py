@@ -1,0 +1,150 @@
+"""Fan-out benchmark: one post to N members, each copy signed by the list key and encrypted to
+the member's own key, delivered over SMTP to a local aiosmtpd sink in another process.
+
+    .venv/bin/python bench/fanout.py [--sizes 10 100 1000]
+
+For each N it queues the copies (`fan_out`, one transaction), then times the delivery worker's
+loop (`deliver_due`: claim, sign, encrypt, build PGP/MIME, send over one SMTP connection per
+batch, record) until the sink has every copy. It prints milliseconds per recipient,
+deliveries per second, and the share spent building copies (signing, encryption, MIME), with
+the peers measured on this kind of machine (shared/peers/peers.md): Schleuder 116 ms per
+recipient (encrypted), Mailman 3 about 10 ms per recipient (one copy each, no encryption).
+Goal: at most 3 ms per recipient at N = 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHLEUDER_MS = 116.0
+MAILMAN_MS = 10.0
+GOAL_MS = 3.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _sink(port: int, count: Any, ready: Any) -> None:
+    """An aiosmtpd server that counts delivered recipients (runs in its own process)."""
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    class Counter:
+        async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
+            with count.get_lock():
+                count.value += len(envelope.rcpt_tos)
+            return "250 OK"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def _setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    data = tempfile.mkdtemp(prefix="lockstep-fanout-")
+    os.environ["LOCKSTEP_DATA_DIR"] = data
+    os.environ["LOCKSTEP_LIST_KEY_FILE"] = str(Path(data) / "list-key.asc")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _run(
+    size: int, keys: list[str], port: int, count: Any, connections: int
+) -> tuple[float, float]:
+    """Seconds to deliver one post to `size` members, and seconds spent building copies."""
+    from django.db import transaction
+
+    from lockstep.core import clock
+    from lockstep.mailgw.models import OutboundMessage
+    from lockstep.mailgw.outbound.deliver import deliver_due, render
+    from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
+    from lockstep.mailgw.outbound.transport import SmtpSettings, SmtpTransport
+
+    OutboundMessage.objects.all().delete()
+    count.value = 0
+    body = "A crafted stream overflows the window buffer in quokka_inflate().\n" * 40
+    recipients = [Recipient(f"m{n}@members.test", keys[n]) for n in range(size)]
+    with transaction.atomic():
+        fan_out(MailSpec(subject="[vs] quokka", body=body, case_id=1), recipients)
+    transport = SmtpTransport(
+        SmtpSettings.from_url(f"smtp://127.0.0.1:{port}?connections={connections}")
+    )
+    building = 0.0
+
+    def timed_render(row: Any) -> bytes:
+        nonlocal building
+        begin = time.perf_counter()
+        data = render(row)
+        building += time.perf_counter() - begin
+        return data
+
+    begin = time.perf_counter()
+    while count.value < size:
+        report = deliver_due(transport, now=clock.now(), batch=200, renderer=timed_render)
+        if report.errors:
+            raise SystemExit(f"delivery failed: {report.errors[:3]}")
+    return time.perf_counter() - begin, building
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--connections", type=int, default=4, help="parallel SMTP sessions")
+    args = parser.parse_args()
+    _setup()
+    from lockstep.mailgw.crypto.openpgp import SequoiaOpenPGP
+    from lockstep.mailgw.outbound.protect import list_secret_key
+
+    list_secret_key()
+    largest = max(args.sizes)
+    openpgp = SequoiaOpenPGP()
+    started = time.perf_counter()
+    keys = [openpgp.generate_key(f"Member {n} <m{n}@members.test>")[0] for n in range(largest)]
+    print(f"made {largest} member keys (cv25519) in {time.perf_counter() - started:.1f} s")
+    port = _free_port()
+    count, ready = multiprocessing.Value("i", 0), multiprocessing.Event()
+    sink = multiprocessing.Process(target=_sink, args=(port, count, ready), daemon=True)
+    sink.start()
+    ready.wait(30)
+    rows = []
+    try:
+        for size in args.sizes:
+            seconds, building = _run(size, keys, port, count, args.connections)
+            rows.append((size, seconds * 1000 / size, size / seconds, building * 1000 / size))
+    finally:
+        sink.kill()
+    head = ("N", "ms/recipient", "deliveries/s", "build ms", "vs Schleuder", "vs Mailman", "goal")
+    print("{:>6} {:>13} {:>13} {:>9} {:>13} {:>11} {:>6}".format(*head))
+    for size, per, rate, build in rows:
+        print(
+            f"{size:>6} {per:>13.2f} {rate:>13.0f} {build:>9.2f} {SCHLEUDER_MS / per:>12.0f}x "
+            f"{MAILMAN_MS / per:>10.1f}x {GOAL_MS:>6.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
