@@ -1,4 +1,4 @@
-"""The `lockstep` command: serve, web, worker, createadmin, demo, audit verify, manage."""
+"""The `lockstep` command: serve, web, worker, smtpd, createadmin, demo, audit verify, manage."""
 
 from __future__ import annotations
 
@@ -78,9 +78,42 @@ def cmd_web(args: argparse.Namespace) -> int:
     os.execv(sys.executable, _gunicorn_argv(args))  # noqa: S606 - replaces this process
 
 
+def _resume_mail() -> None:
+    """Queue delivery and inbound processing once at start: a worker killed mid-batch left
+    copies claimed and messages waiting, and nothing else would come back for them."""
+    from django.db import DatabaseError  # noqa: PLC0415 - after setup
+
+    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415
+    from lockstep.mailin.tasks import process_waiting  # noqa: PLC0415
+
+    try:
+        deliver_outbound.enqueue()
+        process_waiting.enqueue()
+    except DatabaseError as exc:  # not migrated yet: the first change will queue them
+        sys.stderr.write(f"lockstep: mail tasks not queued at start ({exc})\n")
+
+
 def cmd_worker(_args: argparse.Namespace) -> int:
+    _setup_django()
+    _resume_mail()
     _manage("lockstep_worker", "--queue-name", "*", "--no-reload")
     return 0
+
+
+def cmd_smtpd(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings  # noqa: PLC0415 - after setup
+
+    from lockstep.mailin.smtpd import serve_forever  # noqa: PLC0415 - needs Django set up
+
+    host = args.host or settings.LOCKSTEP_SMTPD_HOST
+    port = args.port or settings.LOCKSTEP_SMTPD_PORT
+    serve_forever(host, port, lmtp=args.lmtp or settings.LOCKSTEP_SMTPD_LMTP)
+    return 0
+
+
+def _smtpd_argv() -> list[str]:
+    return [sys.executable, "-m", "lockstep.cli", "smtpd"]
 
 
 class _Supervisor:
@@ -147,6 +180,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     commands = [_gunicorn_argv(args)]
     if not args.no_worker:
         commands.append(_worker_argv())
+    if not args.no_smtpd:
+        commands.append(_smtpd_argv())
     sys.stdout.write(f"Lockstep is starting on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
     sys.stdout.flush()
     return _Supervisor(commands).run()
@@ -207,12 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_web_flags(serve)
     serve.add_argument("--demo", action="store_true", help="fill an empty instance with a demo")
     serve.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+    serve.add_argument("--no-smtpd", action="store_true", help="do not start the mail server")
     serve.set_defaults(func=cmd_serve)
     web = sub.add_parser("web", help="the web server alone (gunicorn)")
     _add_web_flags(web)
     web.add_argument("--migrate", action="store_true", help="apply migrations first")
     web.set_defaults(func=cmd_web)
     sub.add_parser("worker", help="a background task worker alone").set_defaults(func=cmd_worker)
+    smtpd = sub.add_parser("smtpd", help="the mail server alone (SMTP, or LMTP with --lmtp)")
+    smtpd.add_argument("--host", default="", help="default: LOCKSTEP_SMTPD_HOST or 127.0.0.1")
+    smtpd.add_argument("--port", type=int, default=0, help="default: LOCKSTEP_SMTPD_PORT or 2525")
+    smtpd.add_argument("--lmtp", action="store_true", help="speak LMTP (behind Postfix)")
+    smtpd.set_defaults(func=cmd_smtpd)
     admin = sub.add_parser("createadmin", help="create an operator account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")

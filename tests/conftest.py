@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from lockstep.accounts.models import User
 from lockstep.core.actor import Actor, ActorKind
+from lockstep.mailgw.outbound.protect import list_secret_key
 from tests.factories.keys import KeyPair, key_pair
 
 
@@ -38,3 +41,12 @@ def alice_key() -> KeyPair:
 @pytest.fixture(scope="session")
 def bob_key() -> KeyPair:
     return key_pair("Bob Example <bob@example.org>")
+
+
+@pytest.fixture
+def list_key(tmp_path: Path, settings: Any) -> Iterator[str]:
+    """The instance's list key, made for this test in its own folder."""
+    settings.LOCKSTEP_LIST_KEY_FILE = str(tmp_path / "list-key.asc")
+    list_secret_key.cache_clear()
+    yield list_secret_key()
+    list_secret_key.cache_clear()

@@ -64,6 +64,8 @@ class ReportTag(StrEnum):
 class MailTag(StrEnum):
     RETRIED = "mail:outbound:retried"
     DROPPED = "mail:outbound:dropped"
+    RELEASED = "mail:inbound:released"
+    DISCARDED = "mail:inbound:discarded"
 
 
 AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag | MailTag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -20,7 +21,7 @@ from lockstep.cases.models import (
 from lockstep.cases.policy import can_lead_case, can_view_case
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
-from lockstep.mailgw.models import OutboundMessage
+from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage
 from lockstep.mailgw.outbound.outbox import Recipient
 from lockstep.orgs.models import Membership, OpenPGPKey, Organization
 from lockstep.orgs.queries import org_ids_of
@@ -333,10 +334,28 @@ def list_mail_for(actor: Actor, *, status: str) -> QuerySet[OutboundMessage]:
     rows = OutboundMessage.objects.filter(status=status).defer("body", "recipient_key")
     if actor.is_privileged:
         return rows.order_by("-id")
-    coordinated = Participant.objects.filter(
+    return rows.filter(case_id__in=_coordinated_case_ids(actor)).order_by("-id")
+
+
+def _coordinated_case_ids(actor: Actor) -> QuerySet[Participant, Any]:
+    return Participant.objects.filter(
         org_id__in=org_ids_of(actor), role=ParticipantRole.COORDINATOR
     ).values("case_id")
-    return rows.filter(case_id__in=coordinated).order_by("-id")
+
+
+def list_held_inbound(actor: Actor) -> QuerySet[InboundMessage]:
+    """Held inbound mail an actor may decide on: operators all; coordinators their cases'."""
+    rows = InboundMessage.objects.filter(status=InboundStatus.HELD).defer("raw")
+    if actor.is_privileged:
+        return rows.order_by("-id")
+    return rows.filter(case_id__in=_coordinated_case_ids(actor)).order_by("-id")
+
+
+def access_held_inbound(actor: Actor, message_id: int) -> InboundMessage:
+    found = list_held_inbound(actor).filter(pk=message_id).first()
+    if found is None:
+        raise NotFound("No such held message.")
+    return found
 
 
 def access_held_mail(actor: Actor, row_id: int) -> OutboundMessage:

@@ -1,4 +1,5 @@
-"""The outbox: one row per recipient copy, written in the transaction that caused it."""
+"""The outbox (one row per recipient copy, written in the transaction that caused it) and
+the inbox (every received message, raw, before it is read)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,53 @@ class OutboundMessage(models.Model):
     @override
     def __str__(self) -> str:
         return f"{self.protection} copy to {self.to_address} ({self.status})"
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", "Received, waiting to be processed"
+    ACCEPTED = "accepted", "Accepted"
+    HELD = "held", "Held for a coordinator"
+    REJECTED = "rejected", "Rejected"
+    DISCARDED = "discarded", "Discarded"
+
+
+class InboundMessage(models.Model):
+    """Every message the SMTP server takes, stored raw before anything reads it."""
+
+    received_at = models.DateTimeField(db_index=True)
+    peer = models.CharField(max_length=100, blank=True)
+    mail_from = models.CharField(max_length=320, blank=True)  # the envelope sender
+    rcpt_to = models.JSONField(default=list)
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Read from the headers when stored (best effort, for lists and loops).
+    message_id = models.CharField(max_length=250, blank=True)
+    from_header = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=16, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    rule = models.CharField(max_length=40, blank=True)  # the rule that decided, if any
+    reason = models.TextField(blank=True)
+    # What the pipeline found: encrypted to the list key, the sender's signature.
+    encrypted = models.BooleanField(default=False)
+    signature = models.CharField(max_length=16, blank=True)
+    signer = models.CharField(max_length=64, blank=True)
+    # Where it went: a report, a post in a case (ids only: mailgw sits below those apps).
+    route = models.CharField(max_length=16, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    report_id = models.BigIntegerField(null=True, blank=True)
+    post_id = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["status", "received_at"], name="mailgw_inbound_status_idx"),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"mail from {self.mail_from or '<>'} ({self.status})"

@@ -1,4 +1,5 @@
-"""The outbox page: held copies to retry or drop; in the embedded mode, what was "sent"."""
+"""The mail page: held copies to retry or drop, held inbound mail to let through or discard;
+in the embedded mode, what was "sent"."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from lockstep.cases.queries import access_held_mail, list_mail_for
+from lockstep.cases.queries import (
+    access_held_inbound,
+    access_held_mail,
+    list_held_inbound,
+    list_mail_for,
+)
 from lockstep.core.actor import from_request
 from lockstep.core.errors import Conflict
 from lockstep.mailgw.outbound.holds import do_drop_held, do_retry_held
+from lockstep.mailin.holds import do_discard_inbound, do_release_inbound
 from lockstep.web.errors import domain_errors
 
 FOLDER_SHOWN = 50
@@ -48,6 +55,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     actor = from_request(request)
     context = {
         "held": list_mail_for(actor, status="held")[:200],
+        "held_inbound": list_held_inbound(actor)[:200],
         "queued": list_mail_for(actor, status="queued").count(),
         "folder_mode": not settings.LOCKSTEP_SMTP_URL,
         "folder": settings.LOCKSTEP_OUTBOX_DIR,
@@ -71,6 +79,26 @@ def decide(request: HttpRequest, row_id: int) -> HttpResponse:
         else:
             do_retry_held(row, actor=actor)
             messages.success(request, f"The copy to {row.to_address} will be sent again.")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("web:outbox")
+
+
+@login_required
+@require_POST
+@domain_errors
+def decide_inbound(request: HttpRequest, message_id: int) -> HttpResponse:
+    actor = from_request(request)
+    message = access_held_inbound(actor, message_id)
+    sender = message.from_header or message.mail_from or "an unknown sender"
+    try:
+        if request.POST.get("action") == "discard":
+            do_discard_inbound(message, actor=actor)
+            messages.success(request, f"Discarded the message from {sender}.")
+        else:
+            done = do_release_inbound(message, actor=actor)
+            where = f"case {done.case_id}" if done.route == "post" else done.route or "its place"
+            messages.success(request, f"The message from {sender} went through to {where}.")
     except Conflict as exc:
         messages.error(request, exc.message)
     return redirect("web:outbox")

@@ -31,6 +31,7 @@ urlpatterns = [
     # Outbound mail: held copies, and the embedded mode's outbox folder.
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:row_id>/", outbox.decide, name="outbox-decide"),
+    path("outbox/inbound/<int:message_id>/", outbox.decide_inbound, name="inbound-decide"),
     # The case room.
     path("cases/", cases.case_list, name="cases"),
     path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +16,7 @@ from lockstep.mailgw.crypto.openpgp import SequoiaOpenPGP
 from lockstep.mailgw.models import OutboundMessage, Protection
 from lockstep.mailgw.outbound.deliver import deliver_due
 from lockstep.mailgw.outbound.pgpmime import open_encrypted, verify_signed
-from lockstep.mailgw.outbound.protect import list_public_key, list_secret_key
+from lockstep.mailgw.outbound.protect import list_public_key
 from lockstep.mailgw.outbound.transport import FolderTransport
 from lockstep.orgs.actions import do_add_user_key
 from tests.conftest import actor_for
@@ -27,14 +25,6 @@ from tests.factories.keys import key_pair
 
 pytestmark = pytest.mark.django_db
 SECRET = "The overflow is in quokka_inflate(), patch attached."
-
-
-@pytest.fixture
-def list_key(tmp_path: Path, settings: Any) -> Iterator[str]:
-    settings.LOCKSTEP_LIST_KEY_FILE = str(tmp_path / "list-key.asc")
-    list_secret_key.cache_clear()
-    yield list_secret_key()
-    list_secret_key.cache_clear()
 
 
 def test_post_is_encrypted_per_member_or_replaced_by_a_notice(

@@ -98,7 +98,7 @@ def test_web_and_two_workers_share_postgresql(database: str, tmp_path: Path) -> 
             with psycopg.connect(database) as db:
                 row = db.execute(
                     "SELECT count(*) FROM django_tasks_database_dbtaskresult"
-                    " WHERE status = 'SUCCESSFUL'"
+                    " WHERE status = 'SUCCESSFUL' AND task_path LIKE '%.ping'"
                 ).fetchone()
             return row is not None and row[0] == TASKS
 
@@ -106,6 +106,7 @@ def test_web_and_two_workers_share_postgresql(database: str, tmp_path: Path) -> 
         with psycopg.connect(database) as db:
             rows = db.execute(
                 "SELECT return_value, worker_ids FROM django_tasks_database_dbtaskresult"
+                " WHERE task_path LIKE '%.ping'"  # workers also queue mail tasks as they start
             ).fetchall()
         assert sorted(int(value) for value, _ in rows) == list(range(TASKS))
         assert all(len(workers) == 1 for _, workers in rows)  # each task ran exactly once

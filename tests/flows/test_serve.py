@@ -59,6 +59,7 @@ def served(
     }
     env["LOCKSTEP_DATA_DIR"] = str(tmp_path / "data")
     env["LOCKSTEP_WORKER_HEARTBEAT_SECONDS"] = "1"
+    env["LOCKSTEP_SMTPD_PORT"] = str(free_port())
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
         [LOCKSTEP, "serve", "--port", str(port), "--workers", "1", "--threads", "2", *extra],
@@ -128,7 +129,7 @@ def test_sigterm_to_serve_alone_stops_everything(
     process, base, _tmp_path = served
     wait_healthy(base)
     children = _children(process.pid)
-    assert len(children) == 2
+    assert len(children) == 3  # web server, worker, mail server
     process.send_signal(signal.SIGTERM)  # e.g. systemd stopping the service
     assert process.wait(timeout=30) == 0
     for child in children:

@@ -10,10 +10,14 @@ from django.db import transaction
 from django.test import Client
 
 from lockstep.audit.models import AuditEvent
-from lockstep.mailgw.models import OutboundMessage, OutboxStatus
+from lockstep.cases.models import Post
+from lockstep.mailgw.addresses import case_address
+from lockstep.mailgw.inbound.store import store_inbound
+from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
 from lockstep.mailgw.outbound.deliver import deliver_due
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 from lockstep.mailgw.outbound.transport import FolderTransport
+from lockstep.mailin.pipeline import process
 from tests.factories.cases import CaseWorld, build_case_world
 from tests.factories.world import UserFactory
 
@@ -76,3 +80,68 @@ def test_operator_sees_the_folder_envelopes(client: Client, settings: Any, tmp_p
     assert world.vendor_user.email in page
     assert "A new message is waiting" in page
     assert "A crafted stream" not in page  # bodies are never shown
+
+
+def _held_inbound(world: CaseWorld, body: str = "Please add us.") -> InboundMessage:
+    raw = (
+        f"From: Stranger <stranger@elsewhere.example>\r\nTo: {case_address(world.case.pk)}\r\n"
+        f"Subject: About the overflow\r\n\r\n{body}\r\n"
+    ).encode()
+    message = store_inbound(
+        raw, mail_from="stranger@elsewhere.example", rcpt_to=[case_address(world.case.pk)]
+    )
+    assert process(message) == InboundStatus.HELD
+    message.refresh_from_db()
+    return message
+
+
+def test_coordinator_lets_held_inbound_mail_through_or_discards_it(
+    client: Client, list_key: str
+) -> None:
+    world = build_case_world()
+    message = _held_inbound(world)
+    assert (message.rule, message.case_id) == ("unknown-sender", world.case.pk)
+    client.force_login(world.coordinator)
+    page = client.get("/outbox/").content.decode()
+    assert "stranger@elsewhere.example" in page
+    assert "not a participant" in page
+    client.post(f"/outbox/inbound/{message.pk}/", {"action": "release"})
+    message.refresh_from_db()
+    assert (message.status, message.route) == (InboundStatus.ACCEPTED, "post")
+    post = Post.objects.get(pk=message.post_id)
+    assert post.author_id is None
+    assert post.author_label.startswith("stranger@elsewhere.example (by mail, let through by")
+    other = _held_inbound(world, body="Spam, spam.")
+    client.post(f"/outbox/inbound/{other.pk}/", {"action": "discard"})
+    other.refresh_from_db()
+    assert other.status == InboundStatus.DISCARDED
+    tags = list(AuditEvent.objects.filter(object_type="inbound").values_list("tag", flat=True))
+    assert tags == ["mail:inbound:released", "mail:inbound:discarded"]
+    assert client.post(f"/outbox/inbound/{other.pk}/", {"action": "release"}).status_code == 404
+
+
+def test_unreadable_held_mail_cannot_be_let_through(client: Client, list_key: str) -> None:
+    world = build_case_world()
+    message = _held_inbound(world)
+    InboundMessage.objects.filter(pk=message.pk).update(rule="undecryptable")
+    client.force_login(world.coordinator)
+    response = client.post(f"/outbox/inbound/{message.pk}/", {"action": "release"}, follow=True)
+    assert "cannot read this message" in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == InboundStatus.HELD
+
+
+def test_only_the_cases_coordinators_and_operators_see_held_inbound_mail(
+    client: Client, list_key: str
+) -> None:
+    world = build_case_world()
+    message = _held_inbound(world)
+    for user in (world.vendor_user, world.outsider_user, world.maintainer):
+        client.force_login(user)
+        assert "stranger@elsewhere.example" not in client.get("/outbox/").content.decode()
+        assert (
+            client.post(f"/outbox/inbound/{message.pk}/", {"action": "release"}).status_code == 404
+        )
+    operator = UserFactory(is_staff=True)
+    client.force_login(operator)
+    assert "stranger@elsewhere.example" in client.get("/outbox/").content.decode()

@@ -17,6 +17,7 @@ from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError
 from lockstep.core.markdown import render_markdown
+from lockstep.mailgw.addresses import case_address
 from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
 from lockstep.orgs.models import Organization
 
@@ -66,21 +67,31 @@ def store_attachments(case: Case, post: Post | None, files: Sequence[UploadedFil
     )
 
 
+def list_headers(case: Case) -> dict[str, str]:
+    """Threading per case, and list headers: replies go to the case's own address."""
+    domain = settings.LOCKSTEP_MAIL_DOMAIN
+    thread = f"<case-{case.pk}@{domain}>"
+    reply = case_address(case.pk)
+    list_name = case.channel.slug if case.channel else f"case-{case.pk}"
+    return {
+        "In-Reply-To": thread,
+        "References": thread,
+        "Reply-To": reply,
+        "List-Id": f"<{list_name}.{domain}>",
+        "List-Post": f"<mailto:{reply}>",
+        "X-Loop": settings.LOCKSTEP_MAIL_FROM,
+    }
+
+
 def announce_post(case: Case, post: Post, *, author_id: int | None) -> None:
     """Mail the post to every other participant: encrypted to their key, or a notice."""
-    domain = settings.LOCKSTEP_MAIL_DOMAIN
     tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
-    thread = f"<case-{case.pk}@{domain}>"
     attached = post.attachments.count()
     files = f"\n\n({attached} attachment(s) in the case room.)" if attached else ""
     spec = MailSpec(
         subject=f"{tag} {case.title}".strip(),
         body=f"{post.author_label} wrote:\n\n{post.body}{files}\n\n-- \n{case_url(case)}\n",
-        headers={
-            "In-Reply-To": thread,
-            "References": thread,
-            "List-Id": f"<case-{case.pk}.{domain}>",
-        },
+        headers=list_headers(case),
         case_id=case.pk,
         confidential=case.route == "private-coordination",
         read_url=case_url(case),
@@ -100,7 +111,9 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     author_id: int | None,
     author_org: Organization | None,
     actor: Actor,
+    author_label: str = "",
 ) -> Post:
+    """`author_label` names an author who is not the actor (mail released by a coordinator)."""
     text = body.strip()
     if not text:
         raise ValidationError("Write something first.", field="body")
@@ -111,7 +124,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     post = Post.objects.create(
         case=case,
         author_id=author_id,
-        author_label=actor.label,
+        author_label=author_label or actor.label,
         author_org=author_org,
         body=text,
         body_html=render_markdown(text),

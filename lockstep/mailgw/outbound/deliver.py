@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from lockstep.mailgw.addresses import bounce_address
 from lockstep.mailgw.models import OutboundMessage, OutboxStatus, Protection
 from lockstep.mailgw.outbound.transport import Envelope, Outcome, Transport, TransportDown
 
@@ -145,7 +146,7 @@ def _built_ahead(
                         row.message_id, f"cannot build the message: {exc}"
                     )
                     continue
-                ready.put(Envelope(row.from_address, row.to_address, data, row.message_id))
+                ready.put(Envelope(bounce_address(row.pk), row.to_address, data, row.message_id))
         finally:
             ready.put(None)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db.models import Min
 from django_tasks import task
@@ -24,6 +26,18 @@ def get_transport() -> Transport:
     return FolderTransport(settings.LOCKSTEP_OUTBOX_DIR)
 
 
+def next_due() -> datetime | None:
+    """When a copy next falls due: its retry time, or the end of a (dead) worker's claim."""
+    retry = OutboundMessage.objects.filter(status=OutboxStatus.QUEUED).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    lease_end = OutboundMessage.objects.filter(status=OutboxStatus.SENDING).aggregate(
+        at=Min("claimed_until")
+    )["at"]
+    moments = [m for m in (retry, lease_end) if m is not None]
+    return min(moments, default=None)
+
+
 @task()
 def deliver_outbound() -> dict[str, int]:
     transport = get_transport()
@@ -35,9 +49,7 @@ def deliver_outbound() -> dict[str, int]:
         totals["held"] += report.held
         if report.sent + report.failed + report.held == 0 or report.failed:
             break
-    upcoming = OutboundMessage.objects.filter(status=OutboxStatus.QUEUED).aggregate(
-        at=Min("next_attempt_at")
-    )["at"]
+    upcoming = next_due()
     if upcoming is not None:
         deliver_outbound.using(run_after=max(upcoming, clock.now())).enqueue()
     return totals

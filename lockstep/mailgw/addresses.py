@@ -1,0 +1,84 @@
+"""Lockstep's own mail addresses, and which of them a recipient address is.
+
+    security-<project>@<domain>        a project's security contact: mail becomes a report
+    case-<id>-<tag>@<domain>           a case: a participant's mail becomes a post
+    <channel>@<domain>                 a channel's own address
+    bounce-<outbox id>-<tag>@<domain>  the envelope sender of each copy (VERP), for bounces
+
+<tag> is an HMAC of the kind and number under the instance's secret key, so nobody outside
+can write to a case or forge a bounce by guessing a number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+
+_TAG_HEX = 12
+_SLUG = r"[a-z0-9][a-z0-9-]{0,63}"
+_PATTERNS = (
+    ("report", re.compile(rf"security-(?P<value>{_SLUG})")),
+    ("case", re.compile(r"case-(?P<value>[0-9]{1,18})-(?P<tag>[0-9a-f]+)")),
+    ("bounce", re.compile(r"bounce-(?P<value>[0-9]{1,18})-(?P<tag>[0-9a-f]+)")),
+    ("channel", re.compile(rf"(?P<value>{_SLUG})")),
+)
+
+
+class AddressKind(StrEnum):
+    REPORT = "report"
+    CASE = "case"
+    BOUNCE = "bounce"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Address:
+    kind: AddressKind
+    value: str  # a project or channel slug, or a case or outbox number
+
+
+def _tag(kind: str, value: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:_TAG_HEX]
+
+
+def _domain() -> str:
+    return str(settings.LOCKSTEP_MAIL_DOMAIN).lower()
+
+
+def report_address(project_slug: str) -> str:
+    return f"security-{project_slug}@{_domain()}"
+
+
+def case_address(case_id: int) -> str:
+    return f"case-{case_id}-{_tag('case', str(case_id))}@{_domain()}"
+
+
+def bounce_address(outbox_id: int) -> str:
+    return f"bounce-{outbox_id}-{_tag('bounce', str(outbox_id))}@{_domain()}"
+
+
+def channel_address(channel_slug: str) -> str:
+    return f"{channel_slug}@{_domain()}"
+
+
+def parse_address(address: str) -> Address | None:
+    """Which of our addresses `address` is, or None (another domain, a bad tag, unknown)."""
+    local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+    if domain != _domain() or not local:
+        return None
+    for kind, pattern in _PATTERNS:
+        match = pattern.fullmatch(local)
+        if match is None:
+            continue
+        value = match.group("value")
+        tag = match.groupdict().get("tag")
+        if tag is not None and not hmac.compare_digest(tag, _tag(kind, value)):
+            return None
+        return Address(AddressKind(kind), value)
+    return None

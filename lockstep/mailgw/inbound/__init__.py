@@ -1,0 +1,1 @@
+"""Inbound mail, below the apps it feeds: addresses, reading, rules, opening, storing."""

@@ -1,0 +1,237 @@
+"""From a stored message to its place: open it, apply the content rules, route it.
+
+    stored raw (smtpd) -> parse -> destination -> decrypt + verify -> content rules -> route
+
+Routes: a project's security address makes a report; a case address, written by a member
+of a participating organisation, makes a post (which is then mailed to the others); a bounce
+marks the outbox copy it belongs to; everything else is held for a coordinator with the
+reason. Each message is settled exactly once; a crash before that leaves it "received",
+and the task runs it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
+
+from django.conf import settings
+from django.db import transaction
+
+from lockstep.accounts.models import User
+from lockstep.cases.actions.posts import UploadedFile, add_post
+from lockstep.cases.models import Case, Post
+from lockstep.core.actor import Actor, ActorKind
+from lockstep.core.errors import ValidationError
+from lockstep.intake.actions import ReportInput, do_submit_report
+from lockstep.mailgw.addresses import AddressKind
+from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
+from lockstep.mailgw.inbound.opening import Content, Undecryptable, open_mail
+from lockstep.mailgw.inbound.rules import CONTENT_RULES, Action, Facts, decide
+from lockstep.mailgw.inbound.store import settle
+from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
+from lockstep.mailgw.outbound.protect import list_secret_key
+from lockstep.mailin.destinations import Destination, first_destination, member_seats, sender_keys
+
+UNENCRYPTED_NOTE = (
+    "[This message reached Lockstep unencrypted: its content crossed the network in clear.]"
+)
+_STATUS = {
+    Action.ACCEPT: InboundStatus.ACCEPTED,
+    Action.HOLD: InboundStatus.HELD,
+    Action.REJECT: InboundStatus.REJECTED,
+    Action.DISCARD: InboundStatus.DISCARDED,
+}
+
+
+@dataclass(frozen=True)
+class Writer:
+    user: User | None  # a member of the destination, writing as themselves
+    released_by: Actor | None = None  # the coordinator who let held mail through
+
+
+@dataclass(frozen=True)
+class Reading:
+    headers: Headers
+    content: Content | None
+    undecryptable: str = ""
+
+
+def _read(message: InboundMessage, keys: list[str]) -> Reading:
+    raw = bytes(message.raw)
+    parsed = parse(raw)
+    headers = read_headers(parsed)
+    try:
+        content = open_mail(raw, parsed, secret_key=list_secret_key(), sender_keys=keys)
+    except Undecryptable as exc:
+        return Reading(headers, None, undecryptable=exc.message)
+    return Reading(headers, content)
+
+
+class _Settled(Exception):
+    def __init__(self, status: InboundStatus) -> None:
+        self.status = status
+
+
+def _stop(message: InboundMessage, status: InboundStatus, rule: str, reason: str) -> NoReturn:
+    settle(message, status=status, rule=rule, reason=reason)
+    raise _Settled(status)
+
+
+def process(message: InboundMessage, *, released_by: Actor | None = None) -> InboundStatus:
+    """Run the pipeline on one stored message and settle it; returns where it ended.
+
+    `released_by`: a coordinator let a held message through, so the content rules that hold
+    (unknown sender, bad signature) are waived; mail that cannot be read stays held.
+    """
+    expected = InboundStatus.HELD if released_by else InboundStatus.RECEIVED
+    if message.status != expected:
+        return InboundStatus(message.status)
+    try:
+        return _process(message, released_by=released_by)
+    except _Settled as settled:
+        return settled.status
+
+
+def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundStatus:
+    destination = first_destination(list(message.rcpt_to))
+    if destination is None:
+        reason = "No recipient names a project, case or channel here."
+        _stop(message, InboundStatus.REJECTED, "no-destination", reason)
+    if destination.case is not None and message.case_id != destination.case.pk:
+        message.case_id = destination.case.pk  # so the case's coordinators see it if held
+        message.save(update_fields=["case_id"])
+    try:
+        reading = _read(message, sender_keys(message.from_header))
+    except Unreadable as exc:
+        _stop(message, InboundStatus.HELD, "unreadable", exc.message)
+    if destination.kind == AddressKind.BOUNCE:
+        return _bounce(message, destination, reading)
+    sender = User.objects.filter(email__iexact=reading.headers.from_address).first()
+    seats = member_seats(destination, sender.pk) if sender else []
+    content = reading.content
+    facts = Facts(
+        destination=str(destination.kind),
+        from_address=reading.headers.from_address,
+        sender_is_member=bool(seats),
+        undecryptable=reading.undecryptable,
+        signature=str(content.signature) if content else "none",
+    )
+    verdict = decide(CONTENT_RULES, facts)
+    _note_crypto(message, content)
+    if content is None or (verdict.action != Action.ACCEPT and released_by is None):
+        _stop(message, _STATUS[verdict.action], verdict.rule, verdict.reason)
+    try:
+        with transaction.atomic():
+            _route(
+                message,
+                destination,
+                headers=reading.headers,
+                content=content,
+                writer=Writer(sender if seats or _is_report(destination) else None, released_by),
+            )
+            settle(message, status=InboundStatus.ACCEPTED)
+    except ValidationError as exc:
+        _stop(message, InboundStatus.HELD, "refused", exc.message)
+    return InboundStatus.ACCEPTED
+
+
+def _is_report(destination: Destination) -> bool:
+    return destination.kind == AddressKind.REPORT
+
+
+def _note_crypto(message: InboundMessage, content: Content | None) -> None:
+    if content is None:
+        message.encrypted = True
+        message.save(update_fields=["encrypted"])
+        return
+    message.encrypted = content.encrypted
+    message.signature = str(content.signature)
+    message.signer = content.signer
+    message.save(update_fields=["encrypted", "signature", "signer"])
+
+
+def _files(content: Content) -> list[UploadedFile]:
+    return [UploadedFile(a.filename, a.content_type, a.content) for a in content.attachments]
+
+
+def _route(
+    message: InboundMessage,
+    destination: Destination,
+    *,
+    headers: Headers,
+    content: Content,
+    writer: Writer,
+) -> None:
+    subject = content.subject or headers.subject or "(no subject)"
+    if destination.kind == AddressKind.REPORT and destination.project is not None:
+        submitted = do_submit_report(
+            destination.project,
+            ReportInput(
+                title=subject,
+                description=content.text.strip() or "(The message had no text.)",
+                reporter_name=headers.from_name,
+                reporter_email=headers.from_address,
+            ),
+            files=_files(content)[: settings.LOCKSTEP_MAX_ATTACHMENTS],
+            submitted_by=writer.user.pk if writer.user else None,
+            actor=Actor.system("mail"),
+        )
+        message.route, message.report_id = "report", submitted.report.pk
+    elif destination.kind == AddressKind.CASE and destination.case is not None:
+        body = content.text.strip() or "(The message had no text.)"
+        if destination.confidential and not content.encrypted:
+            body = f"{UNENCRYPTED_NOTE}\n\n{body}"
+        post = _post(
+            destination.case,
+            body,
+            content,
+            writer,
+            sender_address=headers.from_address,
+        )
+        message.route, message.case_id, message.post_id = "post", destination.case.pk, post.pk
+    else:
+        msg = "Mail to a channel's address starts nothing by itself; held for the coordinator."
+        raise ValidationError(msg)
+    message.save(update_fields=["route", "case_id", "report_id", "post_id"])
+
+
+def _post(case: Case, body: str, content: Content, writer: Writer, *, sender_address: str) -> Post:
+    """A member writes as themselves; released mail from anyone else is labelled as such."""
+    sender, released_by = writer.user, writer.released_by
+    if sender is not None:
+        seats = member_seats(Destination(AddressKind.CASE, case=case), sender.pk)
+        return add_post(
+            case,
+            body=body,
+            files=_files(content),
+            author_id=sender.pk,
+            author_org=seats[0].org if len(seats) == 1 else None,
+            actor=Actor(kind=ActorKind.USER, label=sender.email, user_id=sender.pk),
+        )
+    if released_by is None:  # pragma: no cover - the unknown-sender rule holds these
+        raise ValidationError("Only a participant's mail becomes a post.")
+    label = f"{sender_address or 'unknown sender'} (by mail, let through by {released_by.label})"
+    return add_post(
+        case,
+        body=body,
+        files=_files(content),
+        author_id=None,
+        author_org=None,
+        actor=released_by,
+        author_label=label[:200],
+    )
+
+
+def _bounce(message: InboundMessage, destination: Destination, reading: Reading) -> InboundStatus:
+    """A delivery failure report for one copy (VERP): hold that copy with the report's text."""
+    text = reading.content.text if reading.content else ""
+    summary = " ".join(text.split())[:500] or "The receiving server reported a failure."
+    with transaction.atomic():
+        updated = OutboundMessage.objects.filter(pk=destination.outbox_id or 0).update(
+            status=OutboxStatus.HELD, last_error=f"bounced: {summary}"
+        )
+        message.route = "bounce"
+        message.save(update_fields=["route"])
+        status = InboundStatus.ACCEPTED if updated else InboundStatus.DISCARDED
+        settle(message, status=status, rule="bounce", reason=summary if updated else "")
+    return status
