@@ -77,3 +77,21 @@ def do_set_password(user: User, *, password: str, actor: Actor) -> User:
     user.save(update_fields=["password"])
     record(AccountTag.PASSWORD_CHANGED, actor=actor, object_type="user", object_id=user.pk)
     return user
+
+
+@transaction.atomic
+def do_set_plain_mail(user: User, *, plain: bool, actor: Actor) -> User:
+    """A member chooses clear-text mail when they have no usable key (where a channel allows
+    it); otherwise such mail is a content-free notice."""
+    if actor.user_id != user.pk and not actor.is_privileged:
+        raise PermissionDenied("You can only change your own mail settings.")
+    user.plain_mail = plain
+    user.save(update_fields=["plain_mail"])
+    record(
+        AccountTag.MAIL_PREFERENCE_CHANGED,
+        actor=actor,
+        object_type="user",
+        object_id=user.pk,
+        data={"plain_mail": plain},
+    )
+    return user

@@ -23,6 +23,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     display_name = models.CharField(max_length=200, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
+    # Without a usable key, embargoed mail is a content-free notice; with this on (and a
+    # channel that allows it) it comes in clear text, marked [plain].
+    plain_mail = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Instance operator: may see every organisation and channel."

@@ -12,6 +12,7 @@ class AccountTag(StrEnum):
     KEY_REMOVED = "account:key:removed"
     TOKEN_CREATED = "account:token:created"  # noqa: S105 - a tag, not a token
     TOKEN_REVOKED = "account:token:revoked"  # noqa: S105 - a tag, not a token
+    MAIL_PREFERENCE_CHANGED = "account:mail:changed"
 
 
 class OrgTag(StrEnum):
@@ -37,6 +38,8 @@ class ChannelTag(StrEnum):
     POLICY_CHANGED = "channel:policy:changed"
     MEMBER_ADDED = "channel:member:added"
     MEMBER_REMOVED = "channel:member:removed"
+    MAIL_CHANGED = "channel:mail:changed"
+    PUBLIC_POSTED = "channel:post:published"
 
 
 class CaseTag(StrEnum):

@@ -300,7 +300,8 @@ def waiting_dashboard_for(actor: Actor) -> list[WaitingCase]:
 
 
 def mail_recipients(case: Case, *, except_user_id: int | None) -> list[Recipient]:
-    """Every member of every participating organisation, with their newest usable key."""
+    """Every member of every participating organisation, with their newest usable key, and
+    whether they may get clear text (they chose it, and the case's channel allows it)."""
     members = (
         Membership.objects.filter(org__case_seats__case=case, user__is_active=True)
         .exclude(user_id=except_user_id or 0)
@@ -316,12 +317,18 @@ def mail_recipients(case: Case, *, except_user_id: int | None) -> list[Recipient
         )
         .order_by("user__email")
     )
+    channel_allows_plain = bool(case.channel and case.channel.allows_plain_mail)
     seen: dict[str, Recipient] = {}
     for membership in members:
-        keys = membership.user.usable_keys  # type: ignore[attr-defined]
+        user = membership.user
+        keys = user.usable_keys  # type: ignore[attr-defined]
         seen.setdefault(
-            membership.user.email,
-            Recipient(address=membership.user.email, key=keys[0].armored if keys else ""),
+            user.email,
+            Recipient(
+                address=user.email,
+                key=keys[0].armored if keys else "",
+                plain_ok=channel_allows_plain and user.plain_mail,
+            ),
         )
     return list(seen.values())
 

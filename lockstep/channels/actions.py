@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from lockstep.audit.record import record
@@ -90,6 +94,69 @@ def do_change_channel_policy(channel: Channel, *, policy: EmbargoPolicy, actor: 
     locked.save(update_fields=list(after))
     record(
         ChannelTag.POLICY_CHANGED,
+        actor=actor,
+        object_type="channel",
+        object_id=locked.pk,
+        data={"from": before, "to": after},
+    )
+    return locked
+
+
+_TAG_MAX = 32
+_RELAY_MAX = 20
+
+
+def _clean_relays(addresses: Sequence[str]) -> list[str]:
+    cleaned = []
+    for address in addresses:
+        text = address.strip()
+        try:
+            validate_email(text)
+        except DjangoValidationError:
+            msg = f"{text!r} is not an e-mail address."
+            raise ValidationError(msg, field="relay_to") from None
+        cleaned.append(text)
+    if len(cleaned) > _RELAY_MAX:
+        msg = f"At most {_RELAY_MAX} relay addresses."
+        raise ValidationError(msg, field="relay_to")
+    return cleaned
+
+
+@transaction.atomic
+def do_set_channel_mail(
+    channel: Channel,
+    *,
+    subject_tag: str,
+    allows_plain_mail: bool,
+    relay_to: Sequence[str] | None = None,
+    actor: Actor,
+) -> Channel:
+    """The list's mail settings. Coordinators set the tag and the clear-text policy; where a
+    public list's posts are relayed (outside addresses) only an operator sets."""
+    _require_manager(actor, channel)
+    locked = Channel.objects.select_for_update().get(pk=channel.pk)
+    tag = subject_tag.strip()
+    if len(tag) > _TAG_MAX or any(ch.isspace() for ch in tag):
+        msg = f"A subject tag is one word of at most {_TAG_MAX} characters, e.g. [vs]."
+        raise ValidationError(msg, field="subject_tag")
+    if allows_plain_mail and locked.kind != ChannelKind.PRIVATE:
+        raise ValidationError("A public list's mail is always clear text.", field="plain")
+    before = {
+        "tag": locked.subject_tag,
+        "plain": locked.allows_plain_mail,
+        "relay": locked.relay_to,
+    }
+    if relay_to is not None:
+        if not actor.is_privileged:
+            raise PermissionDenied("Only an operator can set where a list's posts are relayed.")
+        if locked.kind != ChannelKind.PUBLIC and relay_to:
+            raise ValidationError("Only a public list's posts are relayed.", field="relay_to")
+        locked.relay_to = _clean_relays(relay_to)
+    locked.subject_tag, locked.allows_plain_mail = tag, allows_plain_mail
+    locked.save(update_fields=["subject_tag", "allows_plain_mail", "relay_to"])
+    after = {"tag": locked.subject_tag, "plain": locked.allows_plain_mail, "relay": locked.relay_to}
+    record(
+        ChannelTag.MAIL_CHANGED,
         actor=actor,
         object_type="channel",
         object_id=locked.pk,

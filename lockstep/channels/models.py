@@ -23,6 +23,10 @@ class Channel(models.Model):
     description = models.TextField(blank=True)
     post_address = models.EmailField(blank=True)
     subject_tag = models.CharField(max_length=32, blank=True)
+    # Mail policy: may members without a key who asked for it get embargoed mail in clear?
+    allows_plain_mail = models.BooleanField(default=False)
+    # A public list's posts are relayed to these addresses (e.g. the real oss-security list).
+    relay_to = models.JSONField(default=list, blank=True)
     operated_by = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="operated_channels", null=True
     )
@@ -78,3 +82,24 @@ class ChannelMember(models.Model):
     @override
     def __str__(self) -> str:
         return f"{self.org_id} on {self.channel_id}"
+
+
+class PublicPost(models.Model):
+    """A post on a public list: the public archive. Everything here is public by definition."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="public_posts")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    author_label = models.CharField(max_length=200)
+    author_org = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message_id = models.CharField(max_length=250, unique=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.channel.slug}: {self.subject}"

@@ -13,6 +13,7 @@ class Protection(models.TextChoices):
     PGP = "pgp", "Signed and encrypted to the recipient's key"
     NOTICE = "notice", "Content-free notice (log in to read)"
     PLAIN = "plain", "Plain text"
+    SIGNED = "signed", "Plain text, signed by the list key"
 
 
 class OutboxStatus(models.TextChoices):

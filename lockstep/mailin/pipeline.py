@@ -20,15 +20,18 @@ from django.db import transaction
 from lockstep.accounts.models import User
 from lockstep.cases.actions.posts import UploadedFile, add_post
 from lockstep.cases.models import Case, Post
+from lockstep.channels.models import Channel, PublicPost
+from lockstep.channels.public import do_post_public
 from lockstep.core.actor import Actor, ActorKind
 from lockstep.core.errors import ValidationError
-from lockstep.intake.actions import ReportInput, do_submit_report
+from lockstep.intake.actions import ReportInput, Submitted, do_submit_report
 from lockstep.mailgw.addresses import AddressKind
 from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
 from lockstep.mailgw.inbound.opening import Content, Undecryptable, open_mail
 from lockstep.mailgw.inbound.rules import CONTENT_RULES, Action, Facts, decide
 from lockstep.mailgw.inbound.store import settle
 from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
+from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 from lockstep.mailgw.outbound.protect import list_secret_key
 from lockstep.mailin.destinations import Destination, first_destination, member_seats, sender_keys
 
@@ -135,6 +138,34 @@ def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundSt
     return InboundStatus.ACCEPTED
 
 
+def _acknowledge(submitted: Submitted, headers: Headers, *, encrypted: bool) -> None:
+    """Tell a reporter by mail that the report arrived. The tracking link opens the report, so
+    it goes out only to a reporter who wrote in clear text themselves."""
+    if not headers.from_address:
+        return
+    report = submitted.report
+    link = f"{settings.LOCKSTEP_BASE_URL}/track/{submitted.token}/"
+    follow = (
+        "Because you wrote encrypted, this reply carries no link to your report; the "
+        "maintainers will answer you directly.\n"
+        if encrypted
+        else f"Follow it and talk to the maintainers here (keep this link to yourself: it "
+        f"opens your report):\n{link}\n"
+    )
+    body = (
+        f"Thank you. Your report to the {report.project.name} maintainers was received on "
+        f"{report.submitted_at:%Y-%m-%d %H:%M} UTC.\n\n{follow}"
+    )
+    thread = {"In-Reply-To": headers.message_id} if headers.message_id else {}
+    spec = MailSpec(
+        subject=f"Report received: {report.project.name}",
+        body=body,
+        headers={**thread, "Auto-Submitted": "auto-replied", "X-Loop": settings.LOCKSTEP_MAIL_FROM},
+        confidential=False,
+    )
+    fan_out(spec, [Recipient(headers.from_address)])
+
+
 def _is_report(destination: Destination) -> bool:
     return destination.kind == AddressKind.REPORT
 
@@ -177,6 +208,7 @@ def _route(
             actor=Actor.system("mail"),
         )
         message.route, message.report_id = "report", submitted.report.pk
+        _acknowledge(submitted, headers, encrypted=content.encrypted)
     elif destination.kind == AddressKind.CASE and destination.case is not None:
         body = content.text.strip() or "(The message had no text.)"
         if destination.confidential and not content.encrypted:
@@ -189,10 +221,29 @@ def _route(
             sender_address=headers.from_address,
         )
         message.route, message.case_id, message.post_id = "post", destination.case.pk, post.pk
+    elif destination.channel is not None and not destination.confidential and writer.user:
+        published = _publish(destination.channel, subject, content, writer.user)
+        message.route, message.post_id = "public", published.pk
     else:
-        msg = "Mail to a channel's address starts nothing by itself; held for the coordinator."
+        msg = "Mail to a private list's address starts nothing by itself; held for the coordinator."
         raise ValidationError(msg)
     message.save(update_fields=["route", "case_id", "report_id", "post_id"])
+
+
+def _publish(channel: Channel, subject: str, content: Content, user: User) -> PublicPost:
+    """A member's mail to a public list is published; encrypted mail never is by mail alone:
+    the sender treated it as confidential."""
+    if content.encrypted:
+        msg = "Encrypted mail to a public list is held: publishing it would disclose it."
+        raise ValidationError(msg)
+    seats = member_seats(Destination(AddressKind.CHANNEL, channel=channel), user.pk)
+    return do_post_public(
+        channel,
+        subject=subject,
+        body=content.text,
+        actor=Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk),
+        author_org=seats[0].org if len(seats) == 1 else None,
+    )
 
 
 def _post(case: Case, body: str, content: Content, writer: Writer, *, sender_address: str) -> Post:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lockstep.web import cases, intake, outbox, securitytxt, triage, views
+from lockstep.web import cases, intake, lists, outbox, securitytxt, triage, views
 from lockstep.web.tokens import my_tokens
 
 app_name = "web"
@@ -15,6 +15,12 @@ urlpatterns = [
     path("orgs/<slug:slug>/", views.org_detail, name="org"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
     path("channels/<slug:slug>/", views.channel_detail, name="channel"),
+    path("channels/<slug:slug>/mail/", lists.channel_mail, name="channel-mail"),
+    path("channels/<slug:slug>/publish/", lists.post_public, name="channel-publish"),
+    path("lists/<slug:slug>/", lists.archive, name="public-archive"),
+    path("lists/<slug:slug>/<int:post_id>/", lists.public_post, name="public-post"),
+    path("list-key.asc", lists.list_key, name="list-key"),
+    path("account/mail/", lists.mail_settings, name="mail-settings"),
     # Intake: public, no account needed.
     path("report/", intake.choose_project, name="report-choose"),
     path("projects/<slug:slug>/report/", intake.report_form, name="report"),

@@ -12,10 +12,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 from typing_extensions import override
 
 from lockstep.accounts.queries import access_user_by_id, instance_has_users
-from lockstep.channels.queries import access_channel_by_slug, list_channels_for, policy_of
+from lockstep.channels.public import may_post_public
+from lockstep.channels.queries import (
+    access_channel_by_slug,
+    can_manage_channel,
+    list_channels_for,
+    policy_of,
+)
 from lockstep.core.actor import from_request
 from lockstep.core.errors import LockstepError
 from lockstep.embargo.routing import decide_route
+from lockstep.mailgw.addresses import channel_address
 from lockstep.ops.health import health_report
 from lockstep.orgs.actions import do_add_user_key
 from lockstep.orgs.queries import (
@@ -85,8 +92,16 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @domain_errors
 def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    channel = access_channel_by_slug(from_request(request), slug)
-    context = {"channel": channel, "policy": policy_of(channel)}
+    actor = from_request(request)
+    channel = access_channel_by_slug(actor, slug)
+    context = {
+        "channel": channel,
+        "policy": policy_of(channel),
+        "can_manage": can_manage_channel(actor, channel),
+        "may_publish": may_post_public(actor, channel),
+        "is_operator": actor.is_privileged,
+        "list_address": channel_address(channel.slug),
+    }
     return render(request, "web/channel_detail.html", context)
 
 
@@ -104,5 +119,5 @@ def my_keys(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Key {key.spaced_fingerprint} added.")
             return redirect("web:keys")
-    context = {"form": form, "keys": list_keys_of_user(user.pk)}
+    context = {"form": form, "keys": list_keys_of_user(user.pk), "user_obj": user}
     return render(request, "web/keys.html", context, status=400 if form.errors else 200)

@@ -256,6 +256,10 @@ def test_mail_to_a_projects_security_address_becomes_a_report(
     report = Report.objects.get(title="Heap overflow in quokka_inflate")
     assert (report.reporter_email, report.reporter_name) == ("rae@research.example", "Rae Searcher")
     assert SECRET in report.description
+    ack = OutboundMessage.objects.get(to_address="rae@research.example")
+    assert ack.subject == f"Report received: {world.project.name}"
+    assert "/track/" in ack.body  # she wrote in clear: the link may go back in clear
+    assert ack.headers["Auto-Submitted"] == "auto-replied"
 
 
 def test_refusals_are_smtp_errors_and_are_recorded(
@@ -328,3 +332,27 @@ def test_lmtp_too(list_key: str) -> None:
         controller.stop()
     process_waiting.call()
     assert Report.objects.filter(title="By LMTP").exists()
+
+
+def test_an_encrypted_report_is_acknowledged_without_its_link(
+    smtpd_port: int, list_key: str, tmp_path: Path
+) -> None:
+    world = build_case_world(accept=False)
+    to = report_address(world.project.slug)
+    researcher = GnuPG(tmp_path / "rae")
+    researcher.generate("Rae <rae@research.example>")
+    researcher.import_key(list_public_key())
+    armored = researcher.sign_encrypt(
+        f"Subject: Secret overflow\r\nContent-Type: text/plain\r\n\r\n{SECRET}\r\n".encode(),
+        signer="rae@research.example",
+        to="lockstep@lockstep.invalid",
+    )
+    mail = _pgp_mime(armored, sender="rae@research.example", to=to, subject="Encrypted report")
+    _send(smtpd_port, mail, sender="rae@research.example", to=to)
+    process_waiting.call()
+    report = Report.objects.get(reporter_email="rae@research.example")
+    assert report.title == "Secret overflow"  # the protected subject from inside
+    assert SECRET in report.description
+    ack = OutboundMessage.objects.get(to_address="rae@research.example")
+    assert "/track/" not in ack.body
+    assert "Secret overflow" not in ack.subject + ack.body

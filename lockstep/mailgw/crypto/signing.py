@@ -77,3 +77,12 @@ def micalg(signature: str) -> str:
         raise ValueError(msg) from None
     # Every HashAlgorithm member pysequoia defines is in the table.
     return next(name for known, name in _MICALG if known == algorithm)
+
+
+def public_half(secret_key: str) -> str:
+    """The armoured public certificate of an armoured secret key (no secret material)."""
+    try:
+        return str(pysequoia.Cert.from_bytes(secret_key.encode()))
+    except RuntimeError:
+        msg = "not an OpenPGP key"
+        raise ValueError(msg) from None

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from lockstep.mailgw.addresses import bounce_address
 from lockstep.mailgw.models import OutboundMessage, OutboxStatus, Protection
+from lockstep.mailgw.outbound.protect import render_pgp, render_signed
 from lockstep.mailgw.outbound.transport import Envelope, Outcome, Transport, TransportDown
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
@@ -80,9 +81,9 @@ Renderer = Callable[[OutboundMessage], bytes]
 
 def render(row: OutboundMessage) -> bytes:
     if row.protection == Protection.PGP:
-        from lockstep.mailgw.outbound.protect import render_pgp  # noqa: PLC0415
-
         return render_pgp(row)
+    if row.protection == Protection.SIGNED:
+        return render_signed(row)
     return bytes(render_plain(row))
 
 

@@ -24,6 +24,7 @@ class MailSpec:
     case_id: int | None = None
     confidential: bool = True  # embargoed content: encrypted, or a content-free notice
     read_url: str = ""  # where a notice sends the recipient to read it
+    signed: bool = False  # public mail signed by the list key (PGP/MIME), e.g. list relays
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Recipient:
 def choose_protection(spec: MailSpec, recipient: Recipient) -> Protection:
     """Pure: embargoed content never leaves in clear unless the member chose it."""
     if not spec.confidential:
-        return Protection.PLAIN
+        return Protection.SIGNED if spec.signed else Protection.PLAIN
     if recipient.key:
         return Protection.PGP
     if recipient.plain_ok:

@@ -184,6 +184,12 @@ def _signed_entity(inner: EmailMessage, *, signing_key: str) -> bytes:
     return _signed_over(canonical_entity(inner), signing_key=signing_key)
 
 
+def signed_entity(content: bytes, *, signing_key: str) -> bytes:
+    """The multipart/signed entity (Content-Type header, blank line, body) over `content`,
+    an entity from `canonical_entity`."""
+    return _signed_over(content, signing_key=signing_key)
+
+
 def _signed_over(content: bytes, *, signing_key: str) -> bytes:
     signature = signing.sign_detached(content, secret_key=signing_key)
     signature_part = _part(

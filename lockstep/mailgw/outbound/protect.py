@@ -10,9 +10,10 @@ from pathlib import Path
 from django.conf import settings
 
 from lockstep.mailgw.crypto.base import get_openpgp
+from lockstep.mailgw.crypto.signing import public_half
 from lockstep.mailgw.models import OutboundMessage
 from lockstep.mailgw.outbound.headers import header_block
-from lockstep.mailgw.outbound.pgpmime import canonical_entity, encrypted_entity
+from lockstep.mailgw.outbound.pgpmime import canonical_entity, encrypted_entity, signed_entity
 
 
 def _key_path() -> Path:
@@ -55,6 +56,14 @@ def render_pgp(row: OutboundMessage) -> bytes:
     return header_block(row, subject=outer_subject(row)) + b"MIME-Version: 1.0\r\n" + entity
 
 
+def render_signed(row: OutboundMessage) -> bytes:
+    """Public mail in clear, signed with the list key (PGP/MIME, RFC 3156 section 5)."""
+    inner = EmailMessage()
+    inner.set_content(row.body)
+    entity = signed_entity(canonical_entity(inner), signing_key=list_secret_key())
+    return header_block(row, subject=row.subject) + b"MIME-Version: 1.0\r\n" + entity
+
+
 @lru_cache(maxsize=32)
 def _inner_entity(subject: str, body: str) -> bytes:
     """The part every member's copy of one post shares, made once per post: each copy is
@@ -66,6 +75,4 @@ def _inner_entity(subject: str, body: str) -> bytes:
 
 def list_public_key() -> str:
     """The public half of the list key: what members import to verify Lockstep's mail."""
-    import pysequoia  # noqa: PLC0415 - only the adapter layer knows pysequoia
-
-    return str(pysequoia.Cert.from_bytes(list_secret_key().encode("ascii")))
+    return public_half(list_secret_key())

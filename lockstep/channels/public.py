@@ -1,0 +1,92 @@
+"""Posting to a public list: the post joins the public archive and is relayed, in clear text
+signed by the list key, to the list's outside addresses (e.g. the real oss-security list)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+
+from lockstep.audit.record import record
+from lockstep.audit.tags import ChannelTag
+from lockstep.channels.models import Channel, ChannelKind, ChannelMember, PublicPost
+from lockstep.core import clock
+from lockstep.core.actor import Actor
+from lockstep.core.errors import PermissionDenied, ValidationError
+from lockstep.mailgw.addresses import channel_address
+from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
+from lockstep.orgs.models import Organization
+from lockstep.orgs.queries import org_ids_of
+
+SUBJECT_MAX = 300
+BODY_MAX = 200_000
+
+
+def may_post_public(actor: Actor, channel: Channel) -> bool:
+    """Operators, the operating organisation and the list's member organisations."""
+    if channel.kind != ChannelKind.PUBLIC:
+        return False
+    if actor.is_privileged:
+        return True
+    orgs = set(org_ids_of(actor))
+    if channel.operated_by_id in orgs:
+        return True
+    return ChannelMember.objects.filter(channel=channel, org_id__in=orgs).exists()
+
+
+def public_url(post: PublicPost) -> str:
+    return f"{settings.LOCKSTEP_BASE_URL}/lists/{post.channel.slug}/{post.pk}/"
+
+
+@transaction.atomic
+def do_post_public(
+    channel: Channel,
+    *,
+    subject: str,
+    body: str,
+    actor: Actor,
+    author_org: Organization | None = None,
+) -> PublicPost:
+    """Publish: archive, then queue one signed clear-text copy per relay address."""
+    if not may_post_public(actor, channel):
+        raise PermissionDenied(f"You cannot post to {channel.name}.")
+    subject, text = " ".join(subject.split()), body.strip()
+    if not subject or not text:
+        raise ValidationError("A public post needs a subject and a text.", field="body")
+    if len(subject) > SUBJECT_MAX or len(text) > BODY_MAX:
+        raise ValidationError("The subject or the text is too long.", field="body")
+    domain = settings.LOCKSTEP_MAIL_DOMAIN
+    post = PublicPost.objects.create(
+        channel=channel,
+        subject=subject,
+        body=text,
+        author_label=actor.label[:200],
+        author_org=author_org,
+        message_id=f"<public-{secrets.token_hex(12)}@{domain}>",
+        created_at=clock.now(),
+    )
+    tagged = f"{channel.subject_tag} {subject}".strip() if channel.subject_tag else subject
+    signature = f"\n\n-- \nArchived at {public_url(post)}\n"
+    address = channel_address(channel.slug)
+    spec = MailSpec(
+        subject=tagged,
+        body=f"{text}{signature}",
+        headers={
+            "List-Id": f"<{channel.slug}.{domain}>",
+            "List-Post": f"<mailto:{address}>",
+            "List-Archive": f"<{settings.LOCKSTEP_BASE_URL}/lists/{channel.slug}/>",
+            "X-Loop": settings.LOCKSTEP_MAIL_FROM,
+        },
+        confidential=False,
+        signed=True,
+    )
+    fan_out(spec, [Recipient(relay) for relay in channel.relay_to])
+    record(
+        ChannelTag.PUBLIC_POSTED,
+        actor=actor,
+        object_type="channel",
+        object_id=channel.pk,
+        data={"post": post.pk, "subject": subject, "relayed_to": list(channel.relay_to)},
+    )
+    return post
