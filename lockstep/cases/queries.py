@@ -350,8 +350,14 @@ def _coordinated_case_ids(actor: Actor) -> QuerySet[Participant, Any]:
     ).values("case_id")
 
 
+def coordinated_case_ids(actor: Actor) -> set[int]:
+    return set(_coordinated_case_ids(actor).values_list("case_id", flat=True))
+
+
 def list_held_inbound(actor: Actor) -> QuerySet[InboundMessage]:
-    """Held inbound mail an actor may decide on: operators all; coordinators their cases'."""
+    """Held inbound mail an actor may decide on: operators all; coordinators their cases'.
+    An operator outside a case sees its held mail's envelope, not its subject (the page
+    hides it): embargoed details are need-to-know."""
     rows = InboundMessage.objects.filter(status=InboundStatus.HELD).defer("raw")
     if actor.is_privileged:
         return rows.order_by("-id")

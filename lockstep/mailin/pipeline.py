@@ -22,8 +22,9 @@ from lockstep.cases.actions.posts import UploadedFile, add_post
 from lockstep.cases.models import Case, Post
 from lockstep.channels.models import Channel, PublicPost
 from lockstep.channels.public import do_post_public
+from lockstep.core import clock
 from lockstep.core.actor import Actor, ActorKind
-from lockstep.core.errors import ValidationError
+from lockstep.core.errors import RateLimited, ValidationError
 from lockstep.intake.actions import ReportInput, Submitted, do_submit_report
 from lockstep.mailgw.addresses import AddressKind
 from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
@@ -34,7 +35,9 @@ from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessag
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 from lockstep.mailgw.outbound.protect import list_secret_key
 from lockstep.mailin.destinations import Destination, first_destination, member_seats, sender_keys
+from lockstep.ops.ratelimit import check_rate
 
+HOUR = 3600
 UNENCRYPTED_NOTE = (
     "[This message reached Lockstep unencrypted: its content crossed the network in clear.]"
 )
@@ -138,6 +141,19 @@ def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundSt
     return InboundStatus.ACCEPTED
 
 
+def _check_report_rate(sender: str) -> None:
+    """The form's limit, per sender address: each report by mail is also acknowledged by mail,
+    and nobody may use that to flood an address they put in From."""
+    limit = settings.LOCKSTEP_REPORT_RATE
+    try:
+        check_rate(
+            f"report-mail:{sender[:200] or '?'}", limit=limit, window_seconds=HOUR, now=clock.now()
+        )
+    except RateLimited:
+        msg = f"More than {limit} reports from {sender or 'this sender'} within an hour."
+        raise ValidationError(msg) from None
+
+
 def _acknowledge(submitted: Submitted, headers: Headers, *, encrypted: bool) -> None:
     """Tell a reporter by mail that the report arrived. The tracking link opens the report, so
     it goes out only to a reporter who wrote in clear text themselves."""
@@ -195,6 +211,7 @@ def _route(
 ) -> None:
     subject = content.subject or headers.subject or "(no subject)"
     if destination.kind == AddressKind.REPORT and destination.project is not None:
+        _check_report_rate(headers.from_address or message.mail_from or message.peer)
         submitted = do_submit_report(
             destination.project,
             ReportInput(

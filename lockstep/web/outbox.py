@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lockstep.cases.queries import (
     access_held_inbound,
     access_held_mail,
+    coordinated_case_ids,
     list_held_inbound,
     list_mail_for,
 )
@@ -56,6 +57,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     context = {
         "held": list_mail_for(actor, status="held")[:200],
         "held_inbound": list_held_inbound(actor)[:200],
+        "coordinated": coordinated_case_ids(actor),
         "queued": list_mail_for(actor, status="queued").count(),
         "folder_mode": not settings.LOCKSTEP_SMTP_URL,
         "folder": settings.LOCKSTEP_OUTBOX_DIR,

@@ -20,9 +20,9 @@ from lockstep.channels.models import ChannelKind, PublicPost
 from lockstep.channels.public import do_post_public
 from lockstep.core.actor import Actor
 from lockstep.core.errors import PermissionDenied, ValidationError
-from lockstep.mailgw.addresses import channel_address
+from lockstep.mailgw.addresses import channel_address, report_address
 from lockstep.mailgw.inbound.store import store_inbound
-from lockstep.mailgw.models import InboundStatus, OutboundMessage, Protection
+from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, Protection
 from lockstep.mailgw.outbound.deliver import deliver_due
 from lockstep.mailgw.outbound.outbox import PLAIN_MARKER
 from lockstep.mailgw.outbound.protect import list_public_key
@@ -236,3 +236,17 @@ def test_channel_page_forms(
     client.post("/account/mail/", {"plain_mail": "on"})
     world.vendor_user.refresh_from_db()
     assert world.vendor_user.plain_mail is True
+
+
+def test_reports_by_mail_are_rate_limited_per_sender(list_key: str, settings: Any) -> None:
+    settings.LOCKSTEP_REPORT_RATE = 2
+    world = build_case_world(accept=False)
+    to = report_address(world.project.slug)
+    outcomes = []
+    for n in range(3):
+        raw = f"From: flood@example.org\r\nTo: {to}\r\nSubject: Report {n}\r\n\r\nText\r\n".encode()
+        outcomes.append(process(store_inbound(raw, mail_from="flood@example.org", rcpt_to=[to])))
+    assert outcomes == ["accepted", "accepted", "held"]
+    held = InboundMessage.objects.get(status="held")
+    assert "More than 2 reports from flood@example.org" in held.reason
+    assert OutboundMessage.objects.filter(to_address="flood@example.org").count() == 2

@@ -144,4 +144,8 @@ def test_only_the_cases_coordinators_and_operators_see_held_inbound_mail(
         )
     operator = UserFactory(is_staff=True)
     client.force_login(operator)
-    assert "stranger@elsewhere.example" in client.get("/outbox/").content.decode()
+    page = client.get("/outbox/").content.decode()
+    assert "stranger@elsewhere.example" in page
+    assert "About the overflow" not in page  # the subject is need-to-know
+    client.force_login(world.coordinator)
+    assert "About the overflow" in client.get("/outbox/").content.decode()
