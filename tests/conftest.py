@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from lockstep.accounts.models import User
+from lockstep.audit.models import AuditChainHead
 from lockstep.core.actor import Actor, ActorKind
 from lockstep.mailgw.outbound.protect import list_secret_key
 from tests.factories.keys import KeyPair, key_pair
@@ -50,3 +51,9 @@ def list_key(tmp_path: Path, settings: Any) -> Iterator[str]:
     list_secret_key.cache_clear()
     yield list_secret_key()
     list_secret_key.cache_clear()
+
+
+@pytest.fixture
+def audit_head() -> None:
+    """Transactional tests start from an emptied database: put back the migration's row."""
+    AuditChainHead.objects.get_or_create(pk=1)

@@ -11,11 +11,12 @@ and the task runs it again.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import NoReturn
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from lockstep.accounts.models import User
 from lockstep.cases.actions.posts import UploadedFile, add_post
@@ -37,6 +38,7 @@ from lockstep.mailgw.outbound.protect import list_secret_key
 from lockstep.mailin.destinations import Destination, first_destination, member_seats, sender_keys
 from lockstep.ops.ratelimit import check_rate
 
+log = logging.getLogger(__name__)
 HOUR = 3600
 UNENCRYPTED_NOTE = (
     "[This message reached Lockstep unencrypted: its content crossed the network in clear.]"
@@ -96,6 +98,13 @@ def process(message: InboundMessage, *, released_by: Actor | None = None) -> Inb
         return _process(message, released_by=released_by)
     except _Settled as settled:
         return settled.status
+    except DatabaseError:
+        raise  # the database, not the message: the task fails and the message waits
+    except Exception as exc:  # a message that trips the code must not block the queue
+        log.exception("inbound message %s could not be processed", message.pk)
+        reason = f"Lockstep failed to process this message ({type(exc).__name__}); see the log."
+        settle(message, status=InboundStatus.HELD, rule="error", reason=reason)
+        return InboundStatus.HELD
 
 
 def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundStatus:

@@ -233,6 +233,9 @@ def test_channel_page_forms(
     world.channel.refresh_from_db()
     assert (world.channel.subject_tag, world.channel.allows_plain_mail) == ("[vs]", True)
     client.force_login(world.vendor_user)
+    keys_page = client.get("/account/keys/").content.decode()
+    assert keys_page.count('id="mail-settings"') == 1
+    assert "<title>My OpenPGP keys" in keys_page
     client.post("/account/mail/", {"plain_mail": "on"})
     world.vendor_user.refresh_from_db()
     assert world.vendor_user.plain_mail is True

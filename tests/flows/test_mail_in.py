@@ -4,7 +4,6 @@ re-encrypted; GnuPG on both ends; reports by mail; refusals as SMTP errors; hold
 from __future__ import annotations
 
 import smtplib
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from lockstep.audit.models import AuditChainHead
 from lockstep.cases.models import Post
 from lockstep.intake.models import Report
 from lockstep.mailgw.addresses import bounce_address, case_address, channel_address, report_address
@@ -28,27 +26,15 @@ from lockstep.orgs.actions import do_add_user_key
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world
 from tests.factories.gpg import GnuPG
+from tests.flows.test_serve import free_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("audit_head")]
 SECRET = "The overflow is in quokka_inflate(); the fix is attached."
-
-
-@pytest.fixture(autouse=True)
-def audit_head() -> None:
-    """Transactional tests start from an emptied database: put back the migration's row."""
-    AuditChainHead.objects.get_or_create(pk=1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def smtpd_port() -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     controller = make_controller("127.0.0.1", port)
     controller.start()
     try:
@@ -318,7 +304,7 @@ def test_a_bounce_holds_the_copy_it_names(smtpd_port: int, list_key: str) -> Non
 
 def test_lmtp_too(list_key: str) -> None:
     world = build_case_world(accept=False)
-    port = _free_port()
+    port = free_port()
     controller = make_controller("127.0.0.1", port, lmtp=True)
     controller.start()
     try:

@@ -60,9 +60,9 @@ def _certs(keys: Sequence[str]) -> list[pysequoia.Cert]:
 def is_encrypted(message: bytes) -> bool:
     try:
         packets = list(PacketPile.from_bytes(message))
-    except RuntimeError:
+        return bool(packets) and packets[0].tag in _ENCRYPTED_TAGS
+    except RuntimeError:  # damaged, or a packet tag pysequoia has no name for
         return False
-    return bool(packets) and packets[0].tag in _ENCRYPTED_TAGS
 
 
 def open_message(message: bytes, *, secret_key: str, sender_keys: Sequence[str]) -> Opened:

@@ -22,6 +22,8 @@ from lockstep.mailgw.crypto.reading import Opened, SignatureState, open_message
 from lockstep.mailgw.inbound.letter import (
     Attachment,
     Body,
+    clean_text,
+    has_cut_headers,
     inline_pgp,
     parse,
     payload_bytes,
@@ -45,15 +47,21 @@ class Content:
 
 
 def _signed_part(raw: bytes, sender_keys: Sequence[str]) -> tuple[SignatureState, bytes]:
-    """For multipart/signed bytes: the state, and the signed entity's bytes."""
+    """For multipart/signed bytes: the state, and the signed entity's bytes.
+
+    `verify_signed` parses `raw` again, without `parse`'s limits: a message whose headers
+    `parse` had to cut is not checked (its signature counts as bad), and one the standard
+    library's parser chokes on is not valid."""
     message = parse(raw)
     parts = list(message.iter_parts())
     inner = bytes(parts[0]) if parts else b""
+    if has_cut_headers(message):
+        return SignatureState.BAD, inner
     for key in sender_keys:
         try:
             if verify_signed(raw, public_key=key):
                 return SignatureState.VALID, inner
-        except (NotPgpMime, ValueError):
+        except (NotPgpMime, ValueError, RecursionError):
             continue
     return SignatureState.BAD, inner
 
@@ -90,7 +98,7 @@ def _inline(body: Body, *, secret_key: str, keys: Sequence[str]) -> Content:
         if kind == "message":
             raise Undecryptable("The inline OpenPGP message is damaged.") from None
         return Content(body.text, body.attachments, signature=SignatureState.BAD)
-    text = opened.content.decode("utf-8", "replace") if opened.content else body.text
+    text = clean_text(opened.content.decode("utf-8", "replace")) if opened.content else body.text
     if opened.encrypted and text.lstrip().lower().startswith("content-type:"):
         return _from_entity(opened.content, opened, keys)  # a MIME entity sent inline
     return Content(

@@ -63,10 +63,17 @@ def loop(facts: Facts) -> Verdict | None:
     return None
 
 
+def _amount(size: int) -> str:
+    """A byte count as people read it: "30 MiB", "1.5 MiB", "500 KiB", "100 bytes"."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{round(size / scale, 1):g} {unit}"
+    return f"{size} bytes"
+
+
 def too_large(facts: Facts) -> Verdict | None:
     if facts.max_size and facts.size > facts.max_size:
-        limit = f"{facts.max_size // (1024 * 1024)} MiB"
-        reason = f"The message is larger than the limit of {limit}."
+        reason = f"The message is larger than the limit of {_amount(facts.max_size)}."
         return Verdict(Action.REJECT, "too-large", reason, f"552 5.3.4 {reason}")
     return None
 

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 
 from lockstep.core import clock
-from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
+from lockstep.mailgw.inbound.letter import Headers, Unreadable, clean_text, parse, read_headers
 from lockstep.mailgw.models import InboundMessage, InboundStatus
 
 
@@ -20,9 +20,9 @@ def store_inbound(
         headers = Headers()
     return InboundMessage.objects.create(
         received_at=clock.now(),
-        peer=peer[:100],
-        mail_from=mail_from[:320],
-        rcpt_to=[str(r)[:320] for r in rcpt_to][:100],
+        peer=clean_text(peer)[:100],
+        mail_from=clean_text(mail_from)[:320],
+        rcpt_to=[clean_text(str(r))[:320] for r in rcpt_to][:100],
         raw=raw,
         size=len(raw),
         sha256=hashlib.sha256(raw).hexdigest(),

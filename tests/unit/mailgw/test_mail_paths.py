@@ -30,7 +30,7 @@ from lockstep.mailgw.outbound.transport import (
 from lockstep.mailin import receive as receive_module
 from lockstep.mailin.holds import do_discard_inbound, do_release_inbound
 from lockstep.mailin.pipeline import process
-from lockstep.mailin.tasks import process_inbound
+from lockstep.mailin.tasks import process_inbound, process_waiting
 from tests.factories.cases import build_case_world
 from tests.factories.world import ChannelFactory, UserFactory
 
@@ -160,3 +160,35 @@ def test_held_copies_list_only_held(tmp_path: Any) -> None:
         deliver_due(FolderTransport(tmp_path), now=datetime.now(tz=UTC) + timedelta(days=1)).sent
         == 0
     )
+
+
+def test_a_message_that_trips_the_code_is_held_not_stuck(
+    list_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_case_world(accept=False)
+    to = report_address(world.project.slug)
+    first = store_inbound(
+        b"From: a@example.org\r\nSubject: 1\r\n\r\nx\r\n", mail_from="", rcpt_to=[to]
+    )
+    second = store_inbound(
+        b"From: b@example.org\r\nSubject: 2\r\n\r\nx\r\n", mail_from="", rcpt_to=[to]
+    )
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr("lockstep.mailin.pipeline.first_destination", explode)
+    assert process_waiting.call() == 2  # both tried: the first does not block the second
+    for message in (first, second):
+        message.refresh_from_db()
+        assert (message.status, message.rule) == ("held", "error")
+        assert "KeyError" in message.reason
+
+
+def test_nul_bytes_in_the_envelope_are_stored_cleaned() -> None:
+    message = store_inbound(
+        b"Subject: x\r\n\r\nx\r\n", mail_from="a\x00b@example.org", rcpt_to=["c\x00@d"]
+    )
+    message.refresh_from_db()
+    assert message.mail_from == "a\ufffdb@example.org"
+    assert message.rcpt_to == ["c\ufffd@d"]
