@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import connections, transaction
 
-from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
 from lockstep.mailgw.inbound.rules import ENVELOPE_RULES, Action, Facts, decide
-from lockstep.mailgw.inbound.store import settle, store_inbound
+from lockstep.mailgw.inbound.store import settle, store_and_read
 from lockstep.mailgw.models import InboundStatus
 from lockstep.mailin.destinations import first_destination, resolve
 
@@ -42,11 +41,7 @@ def receive(raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], peer: str = "
 
 
 def _receive(raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], peer: str) -> str:
-    message = store_inbound(raw, mail_from=mail_from, rcpt_to=rcpt_to, peer=peer)
-    try:
-        headers = read_headers(parse(raw))
-    except Unreadable:
-        headers = Headers()
+    message, headers = store_and_read(raw, mail_from=mail_from, rcpt_to=rcpt_to, peer=peer)
     destination = first_destination(list(rcpt_to))
     facts = Facts(
         destination=str(destination.kind) if destination else "",

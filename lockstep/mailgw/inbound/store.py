@@ -14,11 +14,18 @@ def store_inbound(
     raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], peer: str = ""
 ) -> InboundMessage:
     """Write the raw message and what its headers say (best effort) in one row."""
+    return store_and_read(raw, mail_from=mail_from, rcpt_to=rcpt_to, peer=peer)[0]
+
+
+def store_and_read(
+    raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], peer: str = ""
+) -> tuple[InboundMessage, Headers]:
+    """`store_inbound`, also handing back the headers it read (so they are read once)."""
     try:
         headers = read_headers(parse(raw))
     except Unreadable:
         headers = Headers()
-    return InboundMessage.objects.create(
+    message = InboundMessage.objects.create(
         received_at=clock.now(),
         peer=clean_text(peer)[:100],
         mail_from=clean_text(mail_from)[:320],
@@ -30,6 +37,7 @@ def store_inbound(
         from_header=headers.from_address,
         subject=headers.subject,
     )
+    return message, headers
 
 
 def settle(

@@ -86,7 +86,7 @@ def test_a_store_failure_asks_the_sender_to_try_again(monkeypatch: pytest.Monkey
     def broken(*_args: object, **_kwargs: object) -> InboundMessage:
         raise OSError("disk full")
 
-    monkeypatch.setattr(receive_module, "store_inbound", broken)
+    monkeypatch.setattr(receive_module, "store_and_read", broken)
     reply = receive_module.receive(b"Subject: x\r\n\r\nx\r\n", mail_from="a@b.example", rcpt_to=[])
     assert reply.startswith("451 4.3.0")
 
