@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from lockstep.mailgw.outbound.outbox import (
 from lockstep.mailgw.outbound.pgpmime import open_encrypted
 from lockstep.mailgw.outbound.transport import FolderTransport, SmtpSettings, SmtpTransport
 from tests.factories.keys import KeyPair
+from tests.flows.test_serve import free_port
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -126,16 +126,9 @@ class Sink:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def smtp_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
