@@ -79,16 +79,19 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def _resume_mail() -> None:
-    """Queue delivery and inbound processing once at start: a worker killed mid-batch left
-    copies claimed and messages waiting, and nothing else would come back for them."""
+    """Queue delivery, inbound processing and the embargo catch-up once at start: a worker
+    killed mid-batch left copies claimed and messages waiting, and a date may have passed
+    while no worker ran; nothing else would come back for them."""
     from django.db import DatabaseError  # noqa: PLC0415 - after setup
 
+    from lockstep.advisories.tasks import catch_up  # noqa: PLC0415
     from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415
     from lockstep.mailin.tasks import process_waiting  # noqa: PLC0415
 
     try:
         deliver_outbound.enqueue()
         process_waiting.enqueue()
+        catch_up.enqueue()
     except DatabaseError as exc:  # not migrated yet: the first change will queue them
         sys.stderr.write(f"lockstep: mail tasks not queued at start ({exc})\n")
 
@@ -96,7 +99,10 @@ def _resume_mail() -> None:
 def cmd_worker(_args: argparse.Namespace) -> int:
     _setup_django()
     _resume_mail()
-    _manage("lockstep_worker", "--queue-name", "*", "--no-reload")
+    from django.conf import settings  # noqa: PLC0415 - after setup
+
+    interval = str(settings.LOCKSTEP_WORKER_INTERVAL)
+    _manage("lockstep_worker", "--queue-name", "*", "--no-reload", "--interval", interval)
     return 0
 
 

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "lockstep.channels",
     "lockstep.cases",
     "lockstep.intake",
+    "lockstep.cve",
+    "lockstep.advisories",
     "lockstep.mailgw",
     "lockstep.ops",
     "lockstep.demo",
@@ -184,3 +186,33 @@ LOCKSTEP_SMTPD_LMTP = env_str("LOCKSTEP_SMTPD_LMTP", "") == "1"
 LOCKSTEP_MAIL_MAX_MESSAGE_BYTES = env_int(
     "LOCKSTEP_MAIL_MAX_MESSAGE_BYTES", default=LOCKSTEP_MAX_ATTACHMENT_BYTES * 3
 )
+
+# Disclosure and advisories.
+# Who publishes the advisories (CSAF publisher name, CVE records' provider).
+LOCKSTEP_PUBLISHER_NAME = env_str("LOCKSTEP_PUBLISHER_NAME", "Lockstep")
+# The public list that advisories are posted to at the date (slug). Empty: the only public
+# list there is, if there is exactly one; otherwise none (the advisory page still appears).
+LOCKSTEP_PUBLIC_CHANNEL = env_str("LOCKSTEP_PUBLIC_CHANNEL", "")
+# When the reporter is to post the details to the public list, Lockstep posts them itself if
+# the reporter has not confirmed within this many minutes of the date.
+LOCKSTEP_REPORTER_POST_GRACE_MINUTES = env_int("LOCKSTEP_REPORTER_POST_GRACE_MINUTES", default=60)
+# How often an idle worker looks for due tasks (seconds): publication lags the date by up to this.
+LOCKSTEP_WORKER_INTERVAL = float(env_str("LOCKSTEP_WORKER_INTERVAL", "0.5"))
+
+# CVE IDs (lockstep.cve). LOCKSTEP_CVE_MODE chooses who hands out IDs and publishes records:
+# - "local" (default): this instance is a CNA with its own block of IDs. LOCKSTEP_CVE_BLOCK
+#   lists its ranges, comma-separated, e.g. "CVE-2026-50000..CVE-2026-50999,CVE-2027-1000..
+#   CVE-2027-1999"; the lowest free ID is taken, this year's ranges first. Empty: no block.
+# - "services": CVE Services (the CVE Program's API), with the CNA account below. The URL
+#   ends in /api/ (https://cveawg.mitre.org/api/, or https://cveawg-test.mitre.org/api/);
+#   LOCKSTEP_CVE_ORG is the CNA's short name, LOCKSTEP_CVE_ORG_ID its UUID (optional: without
+#   it every publication first asks the service for it).
+# Records are held in Lockstep and published at the disclosure date by the
+# publish_cve_records task: CVE Services refuses a datePublic in the future.
+LOCKSTEP_CVE_MODE = env_str("LOCKSTEP_CVE_MODE", "local")
+LOCKSTEP_CVE_BLOCK = env_str("LOCKSTEP_CVE_BLOCK", "")
+LOCKSTEP_CVE_API_URL = env_str("LOCKSTEP_CVE_API_URL", "")
+LOCKSTEP_CVE_USER = env_str("LOCKSTEP_CVE_USER", "")
+LOCKSTEP_CVE_ORG = env_str("LOCKSTEP_CVE_ORG", "")
+LOCKSTEP_CVE_API_KEY = env_str("LOCKSTEP_CVE_API_KEY", "")
+LOCKSTEP_CVE_ORG_ID = env_str("LOCKSTEP_CVE_ORG_ID", "")

@@ -53,6 +53,18 @@ class CaseTag(StrEnum):
     STATUS_SET = "case:status:set"
     SEEN = "case:participant:seen"
     POST_ADDED = "case:post:added"
+    DATE_AGREED = "case:disclosure-date:agreed"
+    DATE_CONFIRMED = "case:disclosure-date:confirmed"
+    EXTENSION_REQUESTED = "case:extension:requested"
+    EXTENSION_DECIDED = "case:extension:decided"
+    BREACH_REPORTED = "case:breach:reported"
+    BREACH_CONFIRMED = "case:breach:confirmed"
+    BREACH_DISMISSED = "case:breach:dismissed"
+    EARLY_RELEASE_RECORDED = "case:early-release:recorded"
+    REMINDER_SENT = "case:reminder:sent"
+    PUBLISHED = "case:case:published"
+    REPORTER_POSTED = "case:public-post:confirmed"
+    ADVISORY_DRAFTED = "case:advisory-draft:changed"
 
 
 class ReportTag(StrEnum):
@@ -71,4 +83,14 @@ class MailTag(StrEnum):
     DISCARDED = "mail:inbound:discarded"
 
 
-AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag | MailTag
+class CveTag(StrEnum):
+    RESERVED = "cve:id:reserved"
+    ASSIGNED = "cve:id:assigned"
+    RECORD_HELD = "cve:record:held"
+    PUBLISHED = "cve:record:published"
+    REJECTED = "cve:id:rejected"
+    RECORD_UPDATED = "cve:record:updated"
+    PUBLISH_FAILED = "cve:record:failed"
+
+
+AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag | MailTag | CveTag

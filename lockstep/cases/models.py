@@ -25,6 +25,11 @@ class CaseState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class EndReason(models.TextChoices):
+    DATE = "date", "The disclosure date came"
+    BROKEN = "broken", "The embargo was broken"
+
+
 class Case(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="cases")
     title = models.CharField(max_length=200)
@@ -38,6 +43,20 @@ class Case(models.Model):
     # The proposed public disclosure date-time (CRD), UTC; and when the embargo clock started.
     disclosure_at = models.DateTimeField(null=True, blank=True)
     embargo_started_at = models.DateTimeField(null=True, blank=True)
+    # When the leads confirmed the current date as agreed (cleared whenever the date moves).
+    disclosure_agreed_at = models.DateTimeField(null=True, blank=True)
+    # When the case went public (the advisory appeared), and why: the date came, or the
+    # embargo broke. Set once, by the publication action only.
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    # Who posts the full details to the public list at the date: the reporter (Lockstep
+    # posts if they have not after a grace period) or Lockstep itself.
+    reporter_posts = models.BooleanField(default=False)
+    # The advisory's words, written by the leads before the date (empty: built from the
+    # vulnerabilities), and the upstream release that fixes it (named in the changelog).
+    advisory_summary = models.TextField(blank=True)
+    advisory_details = models.TextField(blank=True)
+    release_version = models.CharField(max_length=128, blank=True)
     state = models.CharField(max_length=16, choices=CaseState.choices, default=CaseState.OPEN)
     created_at = models.DateTimeField()
 
@@ -187,3 +206,154 @@ class Attachment(StoredFile):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(condition=Q(size__gte=0), name="cases_attachment_size"),
         ]
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    GRANTED = "granted", "Granted"
+    PARTIALLY_GRANTED = "partially_granted", "Granted up to the policy's maximum"
+    REFUSED = "refused", "Refused"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ExtensionRequest(models.Model):
+    """A participant asks to move the disclosure date later, with a reason; a lead decides."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extension_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_by_org = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    current_date = models.DateTimeField()
+    requested_date = models.DateTimeField()
+    reason = models.TextField()
+    state = models.CharField(
+        max_length=20, choices=RequestState.choices, default=RequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    new_date = models.DateTimeField(null=True, blank=True)
+    decision_reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ("-requested_at", "-id")
+
+    @override
+    def __str__(self) -> str:
+        return f"extension {self.pk} of case {self.case_id}: {self.state}"
+
+
+class EmbargoBreach(models.Model):
+    """A report that the issue leaked or its fix went public; a lead confirms or dismisses."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="breaches")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reported_by_org = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reported_at = models.DateTimeField()
+    evidence_url = models.URLField(max_length=2048, blank=True)
+    evidence_text = models.TextField(blank=True)
+    state = models.CharField(
+        max_length=20, choices=RequestState.choices, default=RequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-reported_at", "-id")
+
+    @override
+    def __str__(self) -> str:
+        return f"breach report {self.pk} in case {self.case_id}: {self.state}"
+
+
+class EarlyReleaseOption(models.TextChoices):
+    WITHOUT_FIX = "without_fix", "Release without the fix"
+    SILENT_FIX = "silent_fix", "Release with the fix, no mention of security impact (discouraged)"
+
+
+class EarlyRelease(models.Model):
+    """The upstream must ship before the date: the option chosen and the neutral changelog."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="early_releases")
+    option = models.CharField(max_length=16, choices=EarlyReleaseOption.choices)
+    version = models.CharField(max_length=128)
+    changelog = models.TextField()
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    chosen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-chosen_at", "-id")
+
+    @override
+    def __str__(self) -> str:
+        return f"early release {self.version} of case {self.case_id}: {self.option}"
+
+
+class DateAgreement(models.Model):
+    """One organisation agrees to the case's current disclosure date."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="date_agreements")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    disclosure_at = models.DateTimeField()
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    agreed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("agreed_at", "id")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["case", "org", "disclosure_at"], name="cases_date_agreement_unique"
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.org_id} agrees to {self.disclosure_at} in case {self.case_id}"
+
+
+class ReminderKind(models.TextChoices):
+    T_72H = "t-72h", "72 hours before the date"
+    T_24H = "t-24h", "24 hours before the date"
+    T_1H = "t-1h", "1 hour before the date"
+    T_0 = "t-0", "At the date"
+    EXPLOITS = "exploits", "Exploits must be public within 7 days"
+
+
+class Reminder(models.Model):
+    """A reminder sent for one disclosure date: the unique key makes each one go out once."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    disclosure_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("sent_at", "id")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "disclosure_at"], name="cases_reminder_once"
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.kind} reminder for case {self.case_id}"

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from lockstep.audit.models import AuditEvent
 from lockstep.cases.models import (
     Attachment,
     Case,
+    DateAgreement,
+    EarlyRelease,
+    EmbargoBreach,
+    ExtensionRequest,
     Participant,
     ParticipantRole,
     Post,
+    Reminder,
     Status,
     VendorStatus,
     Vulnerability,
@@ -299,12 +305,30 @@ def waiting_dashboard_for(actor: Actor) -> list[WaitingCase]:
     return list(by_case.values())
 
 
-def mail_recipients(case: Case, *, except_user_id: int | None) -> list[Recipient]:
-    """Every member of every participating organisation, with their newest usable key, and
-    whether they may get clear text (they chose it, and the case's channel allows it)."""
+def not_fix_ready_org_ids(case: Case) -> list[int]:
+    """Participating organisations still to report "fix ready" (or "not affected", or
+    "published") for some vulnerability of the case: the ones embargo reminders go to."""
+    done = (Status.FIX_READY, Status.NOT_AFFECTED, Status.PUBLISHED)
+    count = case.vulnerabilities.count()
+    seats = (
+        Participant.objects.filter(case=case)
+        .annotate(done=Count("statuses", filter=Q(statuses__status__in=done)))
+        .filter(done__lt=max(count, 1))
+    )
+    return sorted(seats.values_list("org_id", flat=True))
+
+
+def mail_recipients(
+    case: Case, *, except_user_id: int | None, org_ids: Collection[int] | None = None
+) -> list[Recipient]:
+    """Every member of every participating organisation (or of `org_ids` among them), with
+    their newest usable key, and whether they may get clear text (they chose it, and the
+    case's channel allows it)."""
+    members = Membership.objects.filter(org__case_seats__case=case, user__is_active=True)
+    if org_ids is not None:
+        members = members.filter(org_id__in=org_ids)
     members = (
-        Membership.objects.filter(org__case_seats__case=case, user__is_active=True)
-        .exclude(user_id=except_user_id or 0)
+        members.exclude(user_id=except_user_id or 0)
         .select_related("user")
         .prefetch_related(
             Prefetch(
@@ -376,3 +400,34 @@ def access_held_mail(actor: Actor, row_id: int) -> OutboundMessage:
     if found is None:
         raise NotFound("No such held message.")
     return found
+
+
+@dataclass(frozen=True)
+class EmbargoView:
+    agreements: list[DateAgreement]
+    extension_requests: list[ExtensionRequest]
+    breaches: list[EmbargoBreach]
+    early_releases: list[EarlyRelease]
+    reminders: list[Reminder]
+
+
+def embargo_view(case: Case) -> EmbargoView:
+    """What the case room's embargo section shows (the caller has access to the case)."""
+    agreements = (
+        DateAgreement.objects.filter(case=case, disclosure_at=case.disclosure_at).select_related(
+            "org"
+        )
+        if case.disclosure_at
+        else DateAgreement.objects.none()
+    )
+    return EmbargoView(
+        agreements=list(agreements),
+        extension_requests=list(
+            ExtensionRequest.objects.filter(case=case).select_related("requested_by_org")[:20]
+        ),
+        breaches=list(
+            EmbargoBreach.objects.filter(case=case).select_related("reported_by_org")[:20]
+        ),
+        early_releases=list(EarlyRelease.objects.filter(case=case)[:10]),
+        reminders=list(Reminder.objects.filter(case=case)),
+    )

@@ -103,3 +103,34 @@ class PublicPost(models.Model):
     @override
     def __str__(self) -> str:
         return f"{self.channel.slug}: {self.subject}"
+
+
+class ArchiveKind(models.TextChoices):
+    POST = "post", "Public post"
+    ADVISORY = "advisory", "Advisory"
+
+
+class ArchiveEntry(models.Model):
+    """One public item (a list post or an advisory) as the archive's search and feeds see it.
+
+    Written in the same transaction as the item. The full-text index over `title` and `text`
+    is the database's own: an FTS5 table kept by `channels.archive` on SQLite, a GIN
+    expression index on PostgreSQL (both made in this app's migrations).
+    """
+
+    kind = models.CharField(max_length=16, choices=ArchiveKind.choices)
+    ref = models.CharField(max_length=64)  # the post's id or the advisory's public id
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=300)  # path on this site
+    text = models.TextField()
+    published_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-published_at", "-id")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["kind", "ref"], name="channels_archive_unique"),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"

@@ -10,7 +10,14 @@ from django.db import transaction
 
 from lockstep.audit.record import record
 from lockstep.audit.tags import ChannelTag
-from lockstep.channels.models import Channel, ChannelKind, ChannelMember, PublicPost
+from lockstep.channels.archive import index_entry
+from lockstep.channels.models import (
+    ArchiveKind,
+    Channel,
+    ChannelKind,
+    ChannelMember,
+    PublicPost,
+)
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import PermissionDenied, ValidationError
@@ -65,6 +72,14 @@ def do_post_public(
         author_org=author_org,
         message_id=f"<public-{secrets.token_hex(12)}@{domain}>",
         created_at=clock.now(),
+    )
+    index_entry(
+        kind=ArchiveKind.POST,
+        ref=str(post.pk),
+        title=subject,
+        url=f"/lists/{channel.slug}/{post.pk}/",
+        text=text,
+        published_at=post.created_at,
     )
     tagged = f"{channel.subject_tag} {subject}".strip() if channel.subject_tag else subject
     signature = f"\n\n-- \nArchived at {public_url(post)}\n"

@@ -29,6 +29,7 @@ from lockstep.cases.queries import (
     access_participant,
     access_vulnerability,
     candidate_vendors,
+    embargo_view,
     list_cases_for,
     list_vulnerabilities,
     not_responded,
@@ -42,6 +43,7 @@ from lockstep.cases.queries import (
 )
 from lockstep.core.actor import from_request
 from lockstep.core.errors import Conflict, LockstepError, ValidationError
+from lockstep.embargo import early
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import DateForm, PostForm
 from lockstep.web.uploads import read_uploads
@@ -107,6 +109,8 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
         "post_form": PostForm(),
         "date_form": DateForm(initial={"disclosure_at": access.case.disclosure_at}),
         "candidates": candidate_vendors(access) if access.can_lead else [],
+        "embargo": embargo_view(access.case),
+        "early_options": early.OPTIONS,
     }
     return render(request, "web/cases/room.html", context)
 

@@ -9,11 +9,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from lockstep.advisories.publication import do_reporter_posted
+from lockstep.advisories.queries import reporter_duty
 from lockstep.cases.queries import list_posts, list_vulnerabilities
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import LockstepError, RateLimited
 from lockstep.intake.actions import do_add_report_message, do_add_reporter_post, do_submit_report
+from lockstep.intake.models import Report
 from lockstep.intake.queries import access_report_by_token
 from lockstep.ops.client import client_address
 from lockstep.ops.ratelimit import check_rate
@@ -71,6 +74,17 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _public_post(request: HttpRequest, report: Report, token: str, actor: Actor) -> HttpResponse:
+    """The reporter posted the details to the public list (a link), or asks Lockstep to."""
+    try:
+        do_reporter_posted(report, url=request.POST.get("url", ""), actor=actor)
+    except LockstepError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Thank you: the public post is recorded.")
+    return redirect("web:track", token=token)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @domain_errors
@@ -81,6 +95,8 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     message_form = MessageForm(None)
     post_form = PostForm(None)
     if request.method == "POST":
+        if "public-post" in request.POST:
+            return _public_post(request, report, token, actor)
         if "post" in request.POST:
             post_form = PostForm(request.POST, request.FILES)
             if post_form.is_valid():
@@ -115,6 +131,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "message_form": message_form,
         "post_form": post_form,
         "tracking_url": f"{settings.LOCKSTEP_BASE_URL}/track/{token}/",
+        "public_post_duty": reporter_duty(report),
     }
     response = render(request, "web/intake/track.html", context)
     response["Referrer-Policy"] = "no-referrer"  # the token is in this page's address

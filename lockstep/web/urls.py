@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from lockstep.web import cases, intake, lists, outbox, securitytxt, triage, views
+from lockstep.web import (
+    advisories,
+    cases,
+    embargo,
+    intake,
+    lists,
+    outbox,
+    securitytxt,
+    triage,
+    views,
+)
 from lockstep.web.tokens import my_tokens
 
 app_name = "web"
@@ -38,6 +48,34 @@ urlpatterns = [
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:row_id>/", outbox.decide, name="outbox-decide"),
     path("outbox/inbound/<int:message_id>/", outbox.decide_inbound, name="inbound-decide"),
+    # Public advisories and the archive (no login; nothing before its time).
+    path("advisories/", advisories.advisory_list, name="advisories"),
+    path("advisories/feed.atom", advisories.advisory_feed, name="advisory-feed"),
+    re_path(
+        r"^advisories/(?P<public_id>[A-Za-z]+-\d{4}-\d{4,})\.(?P<fmt>osv|cve|csaf)\.json$",
+        advisories.advisory_export,
+        name="advisory-export",
+    ),
+    re_path(
+        r"^advisories/(?P<public_id>[A-Za-z]+-\d{4}-\d{4,})\.(?P<fmt>txt)$",
+        advisories.advisory_export,
+        name="advisory-text",
+    ),
+    re_path(
+        r"^advisories/(?P<public_id>[A-Za-z]+-\d{4}-\d{4,})/$",
+        advisories.advisory_page,
+        name="advisory",
+    ),
+    re_path(r"^cve/(?P<cve_id>CVE-\d{4}-\d{4,19})/$", advisories.cve_page, name="cve"),
+    re_path(
+        r"^cve/(?P<cve_id>CVE-\d{4}-\d{4,19})(?:\.(?P<fmt>osv))?\.json$",
+        advisories.cve_export,
+        name="cve-export",
+    ),
+    path("search/", advisories.archive_search, name="search"),
+    path("archive/feed.atom", advisories.archive_feed, name="archive-feed"),
+    # The embargo in a case.
+    path("cases/<int:case_id>/embargo/", embargo.embargo_action, name="case-embargo"),
     # The case room.
     path("cases/", cases.case_list, name="cases"),
     path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),

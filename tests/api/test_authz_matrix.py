@@ -16,6 +16,7 @@ from lockstep.accounts.models import User
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.api.v1.api import api
 from lockstep.audit.models import AuditEvent
+from lockstep.cases.actions.embargo import do_report_breach, do_request_extension
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Participant
 from lockstep.cases.queries import access_case_by_id
@@ -53,6 +54,8 @@ READ = _table()
 WRITE = _table(vendor=201, maintainer=201, coordinator=201)
 LEAD = _table(vendor=403)
 LEAD_CREATE = _table(vendor=403, maintainer=201, coordinator=201)
+NO_CONTENT = _table(vendor=204, maintainer=204, coordinator=204)
+LEAD_NO_CONTENT = _table(vendor=403, maintainer=204, coordinator=204)
 TRIAGE = _table(vendor=404, coordinator=404)
 TRIAGE_CREATE = _table(vendor=404, coordinator=404, maintainer=201)
 
@@ -73,6 +76,18 @@ OPS = [
     Op("post", "/cases/{case_id}/vulnerabilities", LEAD_CREATE, writes=True),
     Op("put", "/cases/{case_id}/vulnerabilities/{vuln_id}", LEAD, writes=True),
     Op("put", "/cases/{case_id}/vulnerabilities/{vuln_id}/status", READ, writes=True),
+    Op("get", "/cases/{case_id}/embargo", READ),
+    Op("post", "/cases/{case_id}/disclosure-date/agree", NO_CONTENT, writes=True),
+    Op("post", "/cases/{case_id}/disclosure-date/confirm", LEAD_NO_CONTENT, writes=True),
+    Op("post", "/cases/{case_id}/extensions", WRITE, writes=True),
+    Op("post", "/cases/{case_id}/extensions/{request_id}/decision", LEAD, writes=True),
+    Op("post", "/cases/{case_id}/breaches", WRITE, writes=True),
+    Op("post", "/cases/{case_id}/breaches/{breach_id}/confirm", LEAD, writes=True),
+    Op("post", "/cases/{case_id}/breaches/{breach_id}/dismiss", LEAD, writes=True),
+    Op("post", "/cases/{case_id}/early-release", LEAD_CREATE, writes=True),
+    Op("put", "/cases/{case_id}/advisory-draft", LEAD_NO_CONTENT, writes=True),
+    # Under embargo a case is published by the date or a confirmed breach, never by hand.
+    Op("post", "/cases/{case_id}/publish", _table(vendor=403, maintainer=400, coordinator=400)),
     Op("get", "/reports/{report_id}", TRIAGE),
     Op("post", "/reports/{report_id}/messages", TRIAGE_CREATE, writes=True),
     Op("post", "/reports/{report_id}/accept", TRIAGE_CREATE, writes=True),
@@ -138,7 +153,25 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
         world.project, ReportInput(title="Original", description="d"), actor=Actor.anonymous()
     ).report
     vendor_seat = Participant.objects.get(case=world.case, org=world.vendor)
+    vendor = actor_for(world.vendor_user)
+    vendor_access = access_case_by_id(vendor, world.case.pk)
+    extension = do_request_extension(
+        vendor_access,
+        world.vendor_user,
+        requested=disclosure_in(9),
+        reason="Build farm down.",
+        actor=vendor,
+    )
+    breach = do_report_breach(
+        vendor_access,
+        world.vendor_user,
+        evidence_url="https://leak.example/post",
+        evidence_text="",
+        actor=vendor,
+    )
     values = {
+        "request_id": extension.pk,
+        "breach_id": breach.pk,
         "case_id": world.case.pk,
         "vuln_id": world.case.vulnerabilities.get().pk,
         "participant_id": vendor_seat.pk,
@@ -151,6 +184,14 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
         "/cases/{case_id}/vulnerabilities": {"title": "Second"},
         "/cases/{case_id}/vulnerabilities/{vuln_id}": {"title": "Renamed"},
         "/cases/{case_id}/vulnerabilities/{vuln_id}/status": {"status": "affected"},
+        "/cases/{case_id}/extensions": {
+            "requested": disclosure_in(10).isoformat(),
+            "reason": "Tests are slow.",
+        },
+        "/cases/{case_id}/extensions/{request_id}/decision": {"grant": False, "note": "No."},
+        "/cases/{case_id}/breaches": {"evidence_url": "https://leak.example/other"},
+        "/cases/{case_id}/breaches/{breach_id}/dismiss": {"note": "Not our issue."},
+        "/cases/{case_id}/early-release": {"option": "without_fix", "version": "1.2"},
         "/reports/{report_id}/messages": {"body": "hi"},
         "/reports/{report_id}/accept": {"route": "public-list", "override_reason": "x"},
         "/reports/{report_id}/decline": {"reason": "no"},
@@ -177,6 +218,8 @@ def test_matrix(op: Op, caller: str, world: CaseWorld, client: Client) -> None:
     assert response.status_code == expected, response.content[:300]
     if expected >= 400:
         assert set(response.json()) == {"error"}
+    if expected == 204:
+        assert response.content == b""
     wrote = AuditEvent.objects.count() > before
     if op.writes:
         assert wrote is (expected < 400)

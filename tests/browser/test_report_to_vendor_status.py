@@ -89,7 +89,7 @@ def test_report_triage_vendor_status_and_404(
     maintainer.click("#accept-form button[type=submit]")
     expect(maintainer.locator("h1")).to_contain_text("Heap overflow in quokka_inflate()")
     case_url = maintainer.url
-    maintainer.locator("details summary").click()
+    maintainer.get_by_text("Add a vulnerability").click()
     maintainer.fill("#v-title", "Heap overflow in quokka_inflate()")
     maintainer.fill("#v-cvss3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H")
     maintainer.click("#vuln-form button[type=submit]")

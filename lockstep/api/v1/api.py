@@ -19,7 +19,7 @@ from ninja import NinjaAPI
 
 from lockstep.api.auth import API_AUTH
 from lockstep.api.errors import install_error_handlers
-from lockstep.api.v1 import cases, reports, tokens
+from lockstep.api.v1 import advisories, cases, embargo, reports, tokens
 
 api = NinjaAPI(
     title="Lockstep API",
@@ -37,3 +37,5 @@ install_error_handlers(api)
 api.add_router("/", tokens.router)  # /tokens, /tokens/{id}, /me
 api.add_router("/", reports.router)  # /reports…, /track/{token}…
 api.add_router("/", cases.router)  # /cases…
+api.add_router("/", advisories.router)  # /advisories…, /query
+api.add_router("/", embargo.router)  # /cases/{id}/embargo…

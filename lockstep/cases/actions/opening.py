@@ -9,6 +9,7 @@ from django.db import transaction
 
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
+from lockstep.cases.actions.embargo import date_changed
 from lockstep.cases.models import Case, Participant, ParticipantRole, Route
 from lockstep.cases.policy import need_to_know
 from lockstep.cases.queries import CaseAccess
@@ -16,7 +17,7 @@ from lockstep.channels.models import Channel, ChannelKind
 from lockstep.channels.queries import policy_of
 from lockstep.core import clock
 from lockstep.core.actor import Actor
-from lockstep.core.errors import ValidationError
+from lockstep.core.errors import Conflict, ValidationError
 from lockstep.embargo.policy import DateDecision, check_disclosure_date
 from lockstep.projects.models import Project
 
@@ -93,13 +94,14 @@ def do_open_case(  # noqa: PLR0913 - the facts of a new case, each named
         },
     )
     if private and disclosure_at is not None:
-        set_date(case, disclosure_at, actor=actor)
+        set_date(case, disclosure_at, actor=actor, quiet=True)
     return case
 
 
 def set_date(
-    case: Case, requested: datetime, *, actor: Actor, allow_short: bool = False
+    case: Case, requested: datetime, *, actor: Actor, allow_short: bool = False, quiet: bool = False
 ) -> DateDecision:
+    """`quiet`: no announcement (a new case's first date travels with its opening notice)."""
     policy = policy_of(case.channel) if case.channel else None
     if policy is None:
         msg = "Only a case under embargo (private coordination) has a disclosure date."
@@ -111,6 +113,8 @@ def set_date(
         clock_start=case.embargo_started_at,
         allow_short=allow_short,
     )
+    if case.published_at is not None:
+        raise Conflict("This case is public already: its embargo is over.")
     before = case.disclosure_at
     case.disclosure_at = decision.decided
     case.save(update_fields=["disclosure_at"])
@@ -127,6 +131,8 @@ def set_date(
             "warnings": [notice.message for notice in decision.warnings],
         },
     )
+    notes = " ".join((*decision.reasons, *(w.message for w in decision.warnings)))
+    date_changed(case, before=before, why=notes, actor=actor, quiet=quiet)
     return decision
 
 

@@ -1,0 +1,1 @@
+"""Advisories: what publication produces (page, public post, exports) and the public archive."""

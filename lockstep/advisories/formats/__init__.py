@@ -1,0 +1,1 @@
+"""Pure renderers: an AdvisorySnapshot in, plain data or text out."""

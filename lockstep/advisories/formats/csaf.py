@@ -1,0 +1,519 @@
+"""CSAF 2.0 export: the advisory as one `csaf_security_advisory` document.
+
+The document passes the CSAF 2.0 schema and the mandatory tests (section 6.1 of the standard).
+Choices made to get there:
+
+- Publisher category "coordinator", namespace the instance's base URL. The advisory is public:
+  CSAF 2.0 only knows TLP 1.0 labels, so TLP:CLEAR is written as its TLP 1.0 equivalent WHITE,
+  and the distribution text says so.
+- References: `self` is where the document is served, the advisory URL without its trailing
+  slash plus ".csaf.json" (as the web layer and the API name it); `external` is the advisory page.
+- Tracking: version "1" with one revision (the publication). A snapshot modified after its
+  publication gets a second revision, "2", dated `modified`: the snapshot does not record the
+  revisions in between.
+- Product tree: vendor (the project) -> product_name (one per package) -> leaves. Each stored
+  range is a `product_version_range` named by a `vers:` range built from
+  introduced/fixed/last_affected (vers type = the purl type); each listed version and each fixed
+  version is a `product_version` with the versioned purl as identification helper. Range leaves
+  carry the versionless purl: it names the package whose versions the range selects. A listed
+  version that reads like a range to mandatory test 6.1.31 ("1.x", "before-2") is written as a
+  one-version `vers:` range instead. A range whose introduced and fixed versions are the same
+  selects no version and is left out. Product IDs are CSAFPID-0001, -0002, ... in order.
+- A vulnerability that names no affected version at all is listed as affecting the project
+  (a product without version) so that it still has the product status the profile requires.
+- Product status: ranges and listed versions are `known_affected`, fixed versions `fixed` (unless
+  the same version is also listed as affected). Remediations point at the affected products, as
+  the standard defines them: `vendor_fix` naming the fixed version, or `none_available` when a
+  range has no fixed version.
+- CWE: test 6.1.11 requires the name to match the CWE catalog exactly. `CWE_NAMES` holds the
+  exact names of common weaknesses; a CWE not in it is not put in `cwe` (a made-up or generic name
+  would fail 6.1.11) but stated in a vulnerability note.
+- CVSS v3 goes in `scores`; CSAF 2.0 has no CVSS v4.0, so a v4.0 vector and score are a note.
+- Two vulnerabilities with the same CVE ID are refused (ValueError): test 6.1.23 forbids it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cvss import CVSS3
+from packageurl import PackageURL
+
+from lockstep.advisories.formats.osv import timestamp
+from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
+from lockstep.cases.vulndata import AffectedPackage, CreditType, VersionRange, parse_cvss
+
+CSAF_VERSION = "2.0"
+ENGINE = "Lockstep"
+_TLP_NOTE = (
+    "TLP:CLEAR. This advisory is public and may be shared without restriction. (CSAF 2.0 "
+    "knows only TLP 1.0 labels, so the label below is WHITE, the TLP 1.0 equivalent of CLEAR.)"
+)
+
+# Exact names from the CWE catalog (as of CWE 4.x) for the weaknesses advisories name most.
+CWE_NAMES: dict[str, str] = {
+    "CWE-20": "Improper Input Validation",
+    "CWE-22": "Improper Limitation of a Pathname to a Restricted Directory ('Path Traversal')",
+    "CWE-23": "Relative Path Traversal",
+    "CWE-59": "Improper Link Resolution Before File Access ('Link Following')",
+    "CWE-74": "Improper Neutralization of Special Elements in Output Used by a Downstream "
+    "Component ('Injection')",
+    "CWE-77": "Improper Neutralization of Special Elements used in a Command ('Command Injection')",
+    "CWE-78": "Improper Neutralization of Special Elements used in an OS Command "
+    "('OS Command Injection')",
+    "CWE-79": "Improper Neutralization of Input During Web Page Generation "
+    "('Cross-site Scripting')",
+    "CWE-89": "Improper Neutralization of Special Elements used in an SQL Command "
+    "('SQL Injection')",
+    "CWE-94": "Improper Control of Generation of Code ('Code Injection')",
+    "CWE-113": "Improper Neutralization of CRLF Sequences in HTTP Headers "
+    "('HTTP Request/Response Splitting')",
+    "CWE-116": "Improper Encoding or Escaping of Output",
+    "CWE-117": "Improper Output Neutralization for Logs",
+    "CWE-119": "Improper Restriction of Operations within the Bounds of a Memory Buffer",
+    "CWE-120": "Buffer Copy without Checking Size of Input ('Classic Buffer Overflow')",
+    "CWE-125": "Out-of-bounds Read",
+    "CWE-134": "Use of Externally-Controlled Format String",
+    "CWE-190": "Integer Overflow or Wraparound",
+    "CWE-200": "Exposure of Sensitive Information to an Unauthorized Actor",
+    "CWE-208": "Observable Timing Discrepancy",
+    "CWE-209": "Generation of Error Message Containing Sensitive Information",
+    "CWE-269": "Improper Privilege Management",
+    "CWE-276": "Incorrect Default Permissions",
+    "CWE-284": "Improper Access Control",
+    "CWE-285": "Improper Authorization",
+    "CWE-287": "Improper Authentication",
+    "CWE-290": "Authentication Bypass by Spoofing",
+    "CWE-295": "Improper Certificate Validation",
+    "CWE-306": "Missing Authentication for Critical Function",
+    "CWE-307": "Improper Restriction of Excessive Authentication Attempts",
+    "CWE-311": "Missing Encryption of Sensitive Data",
+    "CWE-319": "Cleartext Transmission of Sensitive Information",
+    "CWE-326": "Inadequate Encryption Strength",
+    "CWE-327": "Use of a Broken or Risky Cryptographic Algorithm",
+    "CWE-330": "Use of Insufficiently Random Values",
+    "CWE-345": "Insufficient Verification of Data Authenticity",
+    "CWE-346": "Origin Validation Error",
+    "CWE-347": "Improper Verification of Cryptographic Signature",
+    "CWE-352": "Cross-Site Request Forgery (CSRF)",
+    "CWE-362": "Concurrent Execution using Shared Resource with Improper Synchronization "
+    "('Race Condition')",
+    "CWE-369": "Divide By Zero",
+    "CWE-384": "Session Fixation",
+    "CWE-400": "Uncontrolled Resource Consumption",
+    "CWE-401": "Missing Release of Memory after Effective Lifetime",
+    "CWE-415": "Double Free",
+    "CWE-416": "Use After Free",
+    "CWE-434": "Unrestricted Upload of File with Dangerous Type",
+    "CWE-444": "Inconsistent Interpretation of HTTP Requests ('HTTP Request/Response Smuggling')",
+    "CWE-476": "NULL Pointer Dereference",
+    "CWE-502": "Deserialization of Untrusted Data",
+    "CWE-522": "Insufficiently Protected Credentials",
+    "CWE-532": "Insertion of Sensitive Information into Log File",
+    "CWE-601": "URL Redirection to Untrusted Site ('Open Redirect')",
+    "CWE-611": "Improper Restriction of XML External Entity Reference",
+    "CWE-613": "Insufficient Session Expiration",
+    "CWE-639": "Authorization Bypass Through User-Controlled Key",
+    "CWE-668": "Exposure of Resource to Wrong Sphere",
+    "CWE-670": "Always-Incorrect Control Flow Implementation",
+    "CWE-674": "Uncontrolled Recursion",
+    "CWE-693": "Protection Mechanism Failure",
+    "CWE-732": "Incorrect Permission Assignment for Critical Resource",
+    "CWE-754": "Improper Check for Unusual or Exceptional Conditions",
+    "CWE-770": "Allocation of Resources Without Limits or Throttling",
+    "CWE-776": "Improper Restriction of Recursive Entity References in DTDs "
+    "('XML Entity Expansion')",
+    "CWE-787": "Out-of-bounds Write",
+    "CWE-798": "Use of Hard-coded Credentials",
+    "CWE-835": "Loop with Unreachable Exit Condition ('Infinite Loop')",
+    "CWE-843": "Access of Resource Using Incompatible Type ('Type Confusion')",
+    "CWE-862": "Missing Authorization",
+    "CWE-863": "Incorrect Authorization",
+    "CWE-908": "Use of Uninitialized Resource",
+    "CWE-915": "Improperly Controlled Modification of Dynamically-Determined Object Attributes",
+    "CWE-918": "Server-Side Request Forgery (SSRF)",
+    "CWE-922": "Insecure Storage of Sensitive Information",
+    "CWE-1021": "Improper Restriction of Rendered UI Layers or Frames",
+    "CWE-1321": "Improperly Controlled Modification of Object Prototype Attributes "
+    "('Prototype Pollution')",
+    "CWE-1333": "Inefficient Regular Expression Complexity",
+    "CWE-1336": "Improper Neutralization of Special Elements Used in a Template Engine",
+}
+
+CREDIT_ROLES: dict[CreditType, str] = {
+    CreditType.FINDER: "found the vulnerability",
+    CreditType.REPORTER: "reported the vulnerability",
+    CreditType.ANALYST: "analysed the vulnerability",
+    CreditType.COORDINATOR: "coordinated the disclosure",
+    CreditType.REMEDIATION_DEVELOPER: "developed the fix",
+    CreditType.REMEDIATION_REVIEWER: "reviewed the fix",
+    CreditType.REMEDIATION_VERIFIER: "verified the fix",
+    CreditType.TOOL: "tool used to find the vulnerability",
+    CreditType.SPONSOR: "supported the work",
+    CreditType.OTHER: "other contribution",
+}
+
+# What mandatory test 6.1.31 takes for a range when it is the name of a product_version.
+_RANGE_LIKE = re.compile(
+    r"^[<>]|\.[xX](?![0-9A-Za-z_])|\.\*|\b(?:prior|before|earlier|later|through|all)\b",
+    re.IGNORECASE,
+)
+_VERS_TYPE = re.compile(r"^[a-z][a-z0-9.-]*$")
+_VERS_RESERVED = frozenset("<>=!*|%")
+
+
+def cwe_name(cwe: str) -> str | None:
+    """The catalog name of a CWE ("CWE-79"), when `CWE_NAMES` knows it."""
+    return CWE_NAMES.get(cwe)
+
+
+def csaf_url(snapshot: AdvisorySnapshot) -> str:
+    """Where this document is served: the advisory page's URL with ".csaf.json" added (without
+    the page's trailing slash: /advisories/LOCKSTEP-2026-0001.csaf.json)."""
+    return f"{snapshot.url.rstrip('/')}.csaf.json"
+
+
+def render_csaf(snapshot: AdvisorySnapshot) -> dict[str, Any]:
+    """The advisory as a CSAF 2.0 security advisory (see the module docstring for choices)."""
+    if not snapshot.vulnerabilities:
+        raise ValueError("A CSAF security advisory needs at least one vulnerability.")
+    repeated = [cve for cve, n in Counter(snapshot.cve_ids).items() if n > 1]
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} is given to more than one vulnerability.")
+    tree = _Tree(snapshot.project_name)
+    vulnerabilities = [_vulnerability(snapshot, vuln, tree) for vuln in snapshot.vulnerabilities]
+    return {
+        "document": _document(snapshot),
+        "product_tree": tree.as_json(),
+        "vulnerabilities": vulnerabilities,
+    }
+
+
+def _document(snapshot: AdvisorySnapshot) -> dict[str, Any]:
+    notes = [
+        {"category": "summary", "title": "Summary", "text": snapshot.summary.strip()},
+        {"category": "details", "title": "Details", "text": snapshot.details.strip()},
+    ]
+    if snapshot.embargo_broken:
+        text = "This advisory was published before the agreed date: the embargo ended early."
+        notes.append({"category": "general", "title": "Early publication", "text": text})
+    document: dict[str, Any] = {
+        "category": "csaf_security_advisory",
+        "csaf_version": CSAF_VERSION,
+        "publisher": {
+            "category": "coordinator",
+            "name": snapshot.publisher_name,
+            "namespace": snapshot.publisher_url,
+        },
+        "title": snapshot.title,
+        "lang": "en",
+        "tracking": _tracking(snapshot),
+        "notes": [note for note in notes if note["text"]],
+        "references": [
+            {"category": "self", "summary": "This document", "url": csaf_url(snapshot)},
+            {"category": "external", "summary": "The advisory", "url": snapshot.url},
+        ],
+        "distribution": {
+            "text": _TLP_NOTE,
+            "tlp": {"label": "WHITE", "url": "https://www.first.org/tlp/v1/"},
+        },
+    }
+    severity = _aggregate_severity(snapshot)
+    if severity:
+        document["aggregate_severity"] = {"text": severity}
+    if not document["notes"]:
+        del document["notes"]
+    return document
+
+
+def _tracking(snapshot: AdvisorySnapshot) -> dict[str, Any]:
+    history = [_revision(snapshot.published, "1", "Initial public release.")]
+    if snapshot.modified > snapshot.published:
+        history.append(_revision(snapshot.modified, "2", "Current revision of the advisory."))
+    return {
+        "id": snapshot.id,
+        "status": "final",
+        "version": history[-1]["number"],
+        "initial_release_date": timestamp(snapshot.published),
+        "current_release_date": timestamp(max(snapshot.modified, snapshot.published)),
+        "revision_history": history,
+        "generator": {"engine": {"name": ENGINE}},
+    }
+
+
+def _revision(when: datetime, number: str, summary: str) -> dict[str, str]:
+    return {"date": timestamp(when), "number": number, "summary": summary}
+
+
+def _aggregate_severity(snapshot: AdvisorySnapshot) -> str:
+    """The highest CVSS base score's rating across the vulnerabilities ("" if none is scored)."""
+    best: tuple[float, str] | None = None
+    for vuln in snapshot.vulnerabilities:
+        for vector in (vuln.cvss3_vector, vuln.cvss4_vector):
+            if vector:
+                severity = parse_cvss(vector)
+                if best is None or severity.base_score > best[0]:
+                    best = (severity.base_score, severity.rating)
+    return best[1] if best else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Product tree
+
+
+@dataclass
+class _Package:
+    branch_name: str
+    leaves: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Tree:
+    """The product tree, built while the vulnerabilities ask for product IDs."""
+
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
+        self._packages: dict[str, _Package] = {}
+        self._ids: dict[tuple[str, str, str], str] = {}
+        self._project: dict[str, Any] | None = None
+
+    def _new_id(self) -> str:
+        return f"CSAFPID-{len(self._ids) + 1:04d}"
+
+    def _package(self, purl: str) -> _Package:
+        found = self._packages.get(purl)
+        if found is None:
+            name = package_label(purl)
+            if any(p.branch_name == name for p in self._packages.values()):
+                name = f"{name} ({PackageURL.from_string(purl).type})"
+            found = self._packages[purl] = _Package(name)
+        return found
+
+    def leaf(self, purl: str, category: str, name: str, helper: str) -> str:
+        """The product ID of a version (or version range) of a package, added on first use."""
+        key = (purl, category, name)
+        if key not in self._ids:
+            package = self._package(purl)
+            self._ids[key] = product_id = self._new_id()
+            product = {
+                "name": f"{self.vendor} {package.branch_name} {name}",
+                "product_id": product_id,
+                "product_identification_helper": {"purl": helper},
+            }
+            package.leaves.append({"category": category, "name": name, "product": product})
+        return self._ids[key]
+
+    def project(self) -> str:
+        """The product ID of the project as a whole (no version)."""
+        key = ("", "project", "")
+        if key not in self._ids:
+            self._ids[key] = product_id = self._new_id()
+            self._project = {
+                "category": "product_name",
+                "name": self.vendor,
+                "product": {"name": self.vendor, "product_id": product_id},
+            }
+        return self._ids[key]
+
+    def as_json(self) -> dict[str, Any]:
+        products: list[dict[str, Any]] = [
+            {"category": "product_name", "name": p.branch_name, "branches": p.leaves}
+            for p in self._packages.values()
+        ]
+        if self._project is not None:
+            products.append(self._project)
+        vendor = {"category": "vendor", "name": self.vendor, "branches": products}
+        return {"branches": [vendor]}
+
+
+def package_label(purl: str) -> str:
+    """A package's name as its ecosystem writes it ("@scope/name", "group:artifact", ...)."""
+    parsed = PackageURL.from_string(purl)
+    if parsed.type == "maven" and parsed.namespace:
+        return f"{parsed.namespace}:{parsed.name}"
+    return "/".join(part for part in (parsed.namespace, parsed.name) if part)
+
+
+def _versioned_purl(purl: str, version: str) -> str:
+    parsed = PackageURL.from_string(purl)
+    with_version = PackageURL(
+        type=parsed.type,
+        namespace=parsed.namespace,
+        name=parsed.name,
+        version=version,
+        qualifiers=parsed.qualifiers,
+        subpath=parsed.subpath,
+    )
+    return str(with_version.to_string())
+
+
+def _vers_version(version: str) -> str:
+    """A version inside a vers constraint: reserved and non-printable characters %-encoded."""
+    out: list[str] = []
+    for char in version:
+        if char in _VERS_RESERVED or not (char.isascii() and char.isprintable()) or char == " ":
+            out.extend(f"%{byte:02X}" for byte in char.encode())
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def vers_range(purl_type: str, span: VersionRange) -> str | None:
+    """The `vers:` form of a stored range; None for an empty range (introduced == fixed)."""
+    scheme = purl_type if _VERS_TYPE.match(purl_type) else "generic"
+    lower = "" if span.introduced == "0" else span.introduced
+    upper = ("<", span.fixed) if span.fixed else ("<=", span.last_affected)
+    if lower and lower == upper[1]:
+        return None if upper[0] == "<" else f"vers:{scheme}/{_vers_version(lower)}"
+    constraints = [f">={_vers_version(lower)}"] if lower else []
+    if upper[1]:
+        constraints.append(f"{upper[0]}{_vers_version(upper[1])}")
+    return f"vers:{scheme}/{'|'.join(constraints) or '*'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Vulnerabilities
+
+
+@dataclass
+class _Status:
+    affected: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
+    remediations: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_affected(self, product_id: str) -> None:
+        if product_id not in self.affected:
+            self.affected.append(product_id)
+
+    def add_fixed(self, product_id: str) -> None:
+        if product_id not in self.fixed:
+            self.fixed.append(product_id)
+
+
+def _package_status(
+    tree: _Tree, package: AffectedPackage, status: _Status, advisory_url: str
+) -> None:
+    purl_type = PackageURL.from_string(package.purl).type
+    label = package_label(package.purl)
+    for span in package.ranges:
+        vers = vers_range(purl_type, span)
+        if vers is None:  # introduced == fixed: no version is affected, none is named fixed
+            continue
+        product_id = tree.leaf(package.purl, "product_version_range", vers, package.purl)
+        status.add_affected(product_id)
+        status.remediations.append(_range_remedy(label, span, product_id, advisory_url))
+        if span.fixed:
+            status.add_fixed(_version_leaf(tree, package.purl, purl_type, span.fixed))
+    listed = [_version_leaf(tree, package.purl, purl_type, v) for v in package.versions]
+    for product_id in listed:
+        status.add_affected(product_id)
+    fixes = [r.fixed for r in package.ranges if r.fixed]
+    if listed and fixes:
+        details = f"Upgrade {label} to a fixed version: {', '.join(dict.fromkeys(fixes))}."
+        status.remediations.append(_remedy("vendor_fix", details, listed, advisory_url))
+    elif listed:
+        details = f"No fixed version of {label} is named in this advisory."
+        status.remediations.append(_remedy("none_available", details, listed, advisory_url))
+
+
+def _version_leaf(tree: _Tree, purl: str, purl_type: str, version: str) -> str:
+    helper = _versioned_purl(purl, version)
+    if _RANGE_LIKE.search(version):
+        vers = f"vers:{purl_type if _VERS_TYPE.match(purl_type) else 'generic'}/"
+        return tree.leaf(purl, "product_version_range", vers + _vers_version(version), helper)
+    return tree.leaf(purl, "product_version", version, helper)
+
+
+def _range_remedy(
+    label: str, span: VersionRange, product_id: str, advisory_url: str
+) -> dict[str, Any]:
+    if span.fixed:
+        details = (
+            f"Upgrade {label} to version {span.fixed} (or a later version that is not affected)."
+        )
+        return _remedy("vendor_fix", details, [product_id], advisory_url)
+    if span.last_affected:
+        details = (
+            f"No fixed version of {label} is named in this advisory; versions up to and "
+            f"including {span.last_affected} are affected."
+        )
+    elif span.introduced == "0":
+        details = f"No fixed version of {label} is available; all versions are affected."
+    else:
+        details = (
+            f"No fixed version of {label} is available; versions from {span.introduced} on "
+            "are affected."
+        )
+    return _remedy("none_available", details, [product_id], advisory_url)
+
+
+def _remedy(category: str, details: str, product_ids: list[str], url: str) -> dict[str, Any]:
+    return {"category": category, "details": details, "product_ids": product_ids, "url": url}
+
+
+def _vulnerability(snapshot: AdvisorySnapshot, vuln: VulnSnapshot, tree: _Tree) -> dict[str, Any]:
+    status = _Status()
+    for package in vuln.affected:
+        _package_status(tree, package, status, snapshot.url)
+    if not status.affected:
+        status.add_affected(tree.project())
+    fixed = [p for p in status.fixed if p not in status.affected]
+    entry: dict[str, Any] = {"title": vuln.title.strip() or snapshot.title}
+    if vuln.cve_id:
+        entry["cve"] = vuln.cve_id
+    entry["ids"] = [{"system_name": f"{snapshot.publisher_name} OSV", "text": vuln.osv_id}]
+    name = cwe_name(vuln.cwe) if vuln.cwe else None
+    if name is not None:
+        entry["cwe"] = {"id": vuln.cwe, "name": name}
+    entry["notes"] = _vuln_notes(snapshot, vuln, has_cwe_name=name is not None)
+    product_status: dict[str, list[str]] = {"known_affected": status.affected}
+    if fixed:
+        product_status["fixed"] = fixed
+    entry["product_status"] = product_status
+    if status.remediations:
+        entry["remediations"] = status.remediations
+    if vuln.cvss3_vector:
+        entry["scores"] = [{"cvss_v3": _cvss3(vuln.cvss3_vector), "products": status.affected}]
+    if vuln.references:
+        entry["references"] = [
+            {"category": "external", "summary": ref.type.value.lower(), "url": ref.url}
+            for ref in vuln.references
+        ]
+    if vuln.credits:
+        entry["acknowledgments"] = [
+            _acknowledgment(c.name, c.type, c.contact) for c in vuln.credits
+        ]
+    entry["release_date"] = timestamp(snapshot.published)
+    return entry
+
+
+def _cvss3(vector: str) -> dict[str, Any]:
+    data: dict[str, Any] = CVSS3(parse_cvss(vector).vector).as_json(minimal=True)
+    return data
+
+
+def _vuln_notes(
+    snapshot: AdvisorySnapshot, vuln: VulnSnapshot, *, has_cwe_name: bool
+) -> list[dict[str, str]]:
+    text = vuln.description.strip() or vuln.title.strip() or snapshot.summary.strip()
+    notes = [{"category": "description", "title": "Description", "text": text or snapshot.title}]
+    if vuln.cwe and not has_cwe_name:
+        notes.append({"category": "other", "title": "CWE", "text": f"Weakness: {vuln.cwe}."})
+    if vuln.cvss4_vector:
+        severity = parse_cvss(vuln.cvss4_vector)
+        text = (
+            f"CVSS v4.0 base score {severity.base_score:.1f} ({severity.rating}): "
+            f"{severity.vector}. (CSAF 2.0 has no field for CVSS v4.0 scores.)"
+        )
+        notes.append({"category": "other", "title": "CVSS v4.0", "text": text})
+    return notes
+
+
+def _acknowledgment(name: str, kind: CreditType, contact: tuple[str, ...]) -> dict[str, Any]:
+    item: dict[str, Any] = {"names": [name], "summary": CREDIT_ROLES[kind]}
+    if contact:
+        item["urls"] = list(contact)
+    return item

@@ -1,0 +1,96 @@
+"""Tasks at the embargo's moments: reminders before the date, publication at it, the
+reporter's deadline after it. Each is idempotent: the actions check the rows before acting,
+so a duplicate or late task does nothing, and a task for a date that has since moved too."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from lockstep.advisories.models import Advisory
+from lockstep.advisories.publication import do_post_for_silent_reporter, do_publish_due
+from lockstep.cases.actions.embargo import do_send_reminder
+from lockstep.cases.models import Case, Reminder, Route
+from lockstep.core import clock
+from lockstep.core.actor import Actor
+from lockstep.embargo import reminders
+
+CLOCK = Actor.system("embargo-clock")
+
+
+def plan_case(case_id: int) -> None:
+    """Queue the case's future moments (the `moments` listener; runs after the commit)."""
+    case = Case.objects.filter(pk=case_id).only("disclosure_at", "published_at", "route").first()
+    if case is None or case.published_at is not None or case.disclosure_at is None:
+        return
+    if case.route != Route.PRIVATE_COORDINATION:
+        return
+    now = clock.now()
+    for due in reminders.schedule(case.disclosure_at)[:-1]:
+        send_due_reminder.using(run_after=max(due.at, now)).enqueue(case_id)
+    publish_at_date.using(run_after=case.disclosure_at).enqueue(case_id)
+
+
+def _remind(case: Case) -> str | None:
+    assert case.disclosure_at is not None  # noqa: S101 - callers filter
+    sent = frozenset(
+        Reminder.objects.filter(case=case, disclosure_at=case.disclosure_at).values_list(
+            "kind", flat=True
+        )
+    )
+    due = reminders.due_before_date(case.disclosure_at, now=clock.now(), sent=sent)
+    if due is None:
+        return None
+    sent_now = do_send_reminder(case.pk, due.kind, actor=CLOCK)
+    return due.kind.value if sent_now else None
+
+
+@task()
+def send_due_reminder(case_id: int) -> str | None:
+    case = Case.objects.filter(pk=case_id, published_at__isnull=True).first()
+    if case is None or case.disclosure_at is None:
+        return None
+    return _remind(case)
+
+
+@task()
+def publish_at_date(case_id: int) -> str | None:
+    advisory = do_publish_due(case_id, actor=CLOCK)
+    return advisory.public_id if advisory else None
+
+
+@task()
+def after_publication(advisory_id: int) -> None:
+    """Work that follows a publication: CVE records go out; the reporter's deadline is set."""
+    from lockstep.cve.tasks import publish_cve_records  # noqa: PLC0415 - optional heavy import
+
+    publish_cve_records.enqueue()
+    advisory = Advisory.objects.filter(pk=advisory_id).first()
+    if advisory is not None and advisory.reporter_post_due_at is not None:
+        post_for_silent_reporter.using(run_after=advisory.reporter_post_due_at).enqueue(advisory_id)
+
+
+@task()
+def post_for_silent_reporter(advisory_id: int) -> bool:
+    return do_post_for_silent_reporter(advisory_id, actor=CLOCK) is not None
+
+
+@task()
+def catch_up() -> dict[str, int]:
+    """At worker start: whatever fell due while no worker ran happens now."""
+    now = clock.now()
+    open_cases = Case.objects.filter(
+        route=Route.PRIVATE_COORDINATION, published_at__isnull=True, disclosure_at__isnull=False
+    )
+    published = sum(
+        do_publish_due(pk, actor=CLOCK) is not None
+        for pk in open_cases.filter(disclosure_at__lte=now).values_list("pk", flat=True)
+    )
+    reminded = sum(_remind(case) is not None for case in open_cases.filter(disclosure_at__gt=now))
+    waiting = Advisory.objects.filter(
+        reporter_post_due_at__lte=now, public_post__isnull=True, reporter_posted_url=""
+    )
+    posted = sum(
+        do_post_for_silent_reporter(pk, actor=CLOCK) is not None
+        for pk in waiting.values_list("pk", flat=True)
+    )
+    return {"published": published, "reminded": reminded, "posted": posted}

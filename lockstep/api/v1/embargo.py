@@ -1,0 +1,231 @@
+"""The embargo of a case: agreeing the date, extensions, breaches, early releases, the
+advisory draft and publication. Same actions as the case room's embargo section."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from lockstep.accounts.models import User
+from lockstep.accounts.queries import access_user_by_id
+from lockstep.advisories.publication import do_confirm_breach, do_publish_now
+from lockstep.api.auth import actor_of
+from lockstep.cases.actions.embargo import (
+    do_agree_date,
+    do_confirm_date,
+    do_decide_extension,
+    do_dismiss_breach,
+    do_edit_advisory_draft,
+    do_record_early_release,
+    do_report_breach,
+    do_request_extension,
+)
+from lockstep.cases.models import EmbargoBreach, ExtensionRequest
+from lockstep.cases.queries import CaseAccess, access_case_by_id, embargo_view
+from lockstep.core.actor import Actor
+
+router = Router(tags=["embargo"])
+
+
+class ExtensionIn(Schema):
+    requested: datetime = Field(description="The new disclosure date-time, with a time zone")
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class DecisionIn(Schema):
+    grant: bool
+    note: str = ""
+
+
+class ExtensionOut(Schema):
+    id: int
+    state: str
+    org: str | None
+    requested_date: datetime
+    current_date: datetime
+    reason: str
+    new_date: datetime | None
+    decision_reasons: list[str]
+
+
+class BreachIn(Schema):
+    evidence_url: str = ""
+    evidence_text: str = ""
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class BreachOut(Schema):
+    id: int
+    state: str
+    org: str | None
+    evidence_url: str
+    evidence_text: str
+    decision_note: str
+
+
+class EarlyIn(Schema):
+    option: str = Field(description="without_fix, or silent_fix (discouraged)")
+    version: str
+
+
+class EarlyOut(Schema):
+    option: str
+    version: str
+    changelog: str
+
+
+class DraftIn(Schema):
+    summary: str = ""
+    details: str = ""
+    release_version: str = ""
+    reporter_posts: bool = False
+
+
+class PublishedOut(Schema):
+    advisory: str
+    url: str
+
+
+class EmbargoOut(Schema):
+    disclosure_at: datetime | None
+    agreed_at: datetime | None
+    agreed_by: list[str]
+    published_at: datetime | None
+    end_reason: str
+    extension_requests: list[ExtensionOut]
+    breaches: list[BreachOut]
+
+
+def _ctx(request: HttpRequest, case_id: int) -> tuple[Actor, CaseAccess, User]:
+    actor = actor_of(request)
+    access = access_case_by_id(actor, case_id)
+    return actor, access, access_user_by_id(actor, actor.user_id)
+
+
+def _ext(r: ExtensionRequest) -> ExtensionOut:
+    return ExtensionOut(
+        id=r.pk,
+        state=r.state,
+        org=r.requested_by_org.slug if r.requested_by_org else None,
+        requested_date=r.requested_date,
+        current_date=r.current_date,
+        reason=r.reason,
+        new_date=r.new_date,
+        decision_reasons=list(r.decision_reasons),
+    )
+
+
+def _breach(b: EmbargoBreach) -> BreachOut:
+    return BreachOut(
+        id=b.pk,
+        state=b.state,
+        org=b.reported_by_org.slug if b.reported_by_org else None,
+        evidence_url=b.evidence_url,
+        evidence_text=b.evidence_text,
+        decision_note=b.decision_note,
+    )
+
+
+@router.get("/cases/{case_id}/embargo", response=EmbargoOut)
+def embargo(request: HttpRequest, case_id: int) -> EmbargoOut:
+    case = access_case_by_id(actor_of(request), case_id).case
+    view = embargo_view(case)
+    return EmbargoOut(
+        disclosure_at=case.disclosure_at,
+        agreed_at=case.disclosure_agreed_at,
+        agreed_by=[a.org.slug for a in view.agreements],
+        published_at=case.published_at,
+        end_reason=case.end_reason,
+        extension_requests=[_ext(r) for r in view.extension_requests],
+        breaches=[_breach(b) for b in view.breaches],
+    )
+
+
+@router.post("/cases/{case_id}/disclosure-date/agree", response={204: None})
+def agree(request: HttpRequest, case_id: int) -> None:
+    actor, access, user = _ctx(request, case_id)
+    do_agree_date(access, user, actor=actor)
+
+
+@router.post("/cases/{case_id}/disclosure-date/confirm", response={204: None})
+def confirm(request: HttpRequest, case_id: int) -> None:
+    actor, access, _ = _ctx(request, case_id)
+    do_confirm_date(access, actor=actor)
+
+
+@router.post("/cases/{case_id}/extensions", response={201: ExtensionOut})
+def request_extension(request: HttpRequest, case_id: int, data: ExtensionIn) -> ExtensionOut:
+    actor, access, user = _ctx(request, case_id)
+    made = do_request_extension(
+        access, user, requested=data.requested, reason=data.reason, actor=actor
+    )
+    return _ext(made)
+
+
+@router.post("/cases/{case_id}/extensions/{request_id}/decision", response=ExtensionOut)
+def decide_extension(
+    request: HttpRequest, case_id: int, request_id: int, data: DecisionIn
+) -> ExtensionOut:
+    actor, access, user = _ctx(request, case_id)
+    done = do_decide_extension(
+        access, request_id, user, grant=data.grant, note=data.note, actor=actor
+    )
+    return _ext(done)
+
+
+@router.post("/cases/{case_id}/breaches", response={201: BreachOut})
+def report_breach(request: HttpRequest, case_id: int, data: BreachIn) -> BreachOut:
+    actor, access, user = _ctx(request, case_id)
+    made = do_report_breach(
+        access, user, evidence_url=data.evidence_url, evidence_text=data.evidence_text, actor=actor
+    )
+    return _breach(made)
+
+
+@router.post("/cases/{case_id}/breaches/{breach_id}/confirm", response=PublishedOut)
+def confirm_breach(
+    request: HttpRequest, case_id: int, breach_id: int, data: NoteIn
+) -> PublishedOut:
+    actor, access, user = _ctx(request, case_id)
+    advisory = do_confirm_breach(access, breach_id, user, note=data.note, actor=actor)
+    return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))
+
+
+@router.post("/cases/{case_id}/breaches/{breach_id}/dismiss", response=BreachOut)
+def dismiss_breach(request: HttpRequest, case_id: int, breach_id: int, data: NoteIn) -> BreachOut:
+    actor, access, user = _ctx(request, case_id)
+    return _breach(do_dismiss_breach(access, breach_id, user, note=data.note, actor=actor))
+
+
+@router.post("/cases/{case_id}/early-release", response={201: EarlyOut})
+def early_release(request: HttpRequest, case_id: int, data: EarlyIn) -> EarlyOut:
+    actor, access, user = _ctx(request, case_id)
+    made = do_record_early_release(
+        access, user, option=data.option, version=data.version, actor=actor
+    )
+    return EarlyOut(option=made.option, version=made.version, changelog=made.changelog)
+
+
+@router.put("/cases/{case_id}/advisory-draft", response={204: None})
+def advisory_draft(request: HttpRequest, case_id: int, data: DraftIn) -> None:
+    actor, access, _ = _ctx(request, case_id)
+    do_edit_advisory_draft(
+        access,
+        summary=data.summary,
+        details=data.details,
+        release_version=data.release_version,
+        reporter_posts=data.reporter_posts,
+        actor=actor,
+    )
+
+
+@router.post("/cases/{case_id}/publish", response=PublishedOut)
+def publish(request: HttpRequest, case_id: int) -> PublishedOut:
+    actor, access, _ = _ctx(request, case_id)
+    advisory = do_publish_now(access, actor=actor)
+    return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))

@@ -1,0 +1,419 @@
+"""The embargo in a case: agreeing the date, extension requests, breach reports, early
+releases and reminders. Each change is audited and announced to the participants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from lockstep.accounts.models import User
+from lockstep.audit.tags import CaseTag
+from lockstep.cases.actions.common import record_case, require_lead
+from lockstep.cases.actions.posts import add_post, case_url, list_headers
+from lockstep.cases.models import (
+    Case,
+    DateAgreement,
+    EarlyRelease,
+    EmbargoBreach,
+    ExtensionRequest,
+    Reminder,
+    RequestState,
+)
+from lockstep.cases.queries import (
+    CaseAccess,
+    mail_recipients,
+    not_fix_ready_org_ids,
+    seat_of,
+)
+from lockstep.channels.queries import policy_of
+from lockstep.core import clock, moments
+from lockstep.core.actor import Actor
+from lockstep.core.errors import Conflict, NotFound, ValidationError
+from lockstep.embargo import early
+from lockstep.embargo.policy import ExtensionOutcome, decide_extension
+from lockstep.embargo.reminders import Kind, hours_left
+from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
+
+REASON_MAX = 5000
+ANNOUNCER = "Lockstep"
+
+
+def _when(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def announce(case: Case, text: str, *, actor: Actor) -> None:
+    """A post in the case from Lockstep itself, mailed to every participant."""
+    add_post(case, body=text, author_id=None, author_org=None, actor=actor, author_label=ANNOUNCER)
+
+
+def _locked(access: CaseAccess) -> Case:
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("channel", "project")
+        .get(pk=access.case.pk)
+    )
+    if case.published_at is not None:
+        raise Conflict(
+            f"This case is public since {_when(case.published_at)}: the embargo is over."
+        )
+    return case
+
+
+def date_changed(
+    case: Case, *, before: datetime | None, why: str, actor: Actor, quiet: bool = False
+) -> None:
+    """Every move of the date: agreement starts over, participants are told, tasks re-planned."""
+    case.disclosure_agreed_at = None
+    case.save(update_fields=["disclosure_agreed_at"])
+    if not quiet and case.disclosure_at is not None and case.disclosure_at != before:
+        was = f" (was {_when(before)})" if before else ""
+        announce(
+            case,
+            f"The public disclosure date is now {_when(case.disclosure_at)}{was}. {why}".strip(),
+            actor=actor,
+        )
+    moments.case_moments_changed(case.pk)
+
+
+@transaction.atomic
+def do_agree_date(
+    access: CaseAccess, user: User, *, actor: Actor, org_slug: str | None = None
+) -> DateAgreement:
+    """One participating organisation agrees to the current date."""
+    case = _locked(access)
+    if case.disclosure_at is None:
+        raise ValidationError("There is no disclosure date to agree to yet.", field="disclosure_at")
+    seat = seat_of(access, org_slug)
+    agreement, created = DateAgreement.objects.get_or_create(
+        case=case,
+        org=seat.org,
+        disclosure_at=case.disclosure_at,
+        defaults={"agreed_by": user, "agreed_at": clock.now()},
+    )
+    if created:
+        record_case(
+            CaseTag.DATE_AGREED,
+            case,
+            actor=actor,
+            data={"org": seat.org.slug, "disclosure_at": case.disclosure_at},
+        )
+    return agreement
+
+
+@transaction.atomic
+def do_confirm_date(access: CaseAccess, *, actor: Actor) -> Case:
+    """The upstream or the coordinator declares the current date agreed."""
+    require_lead(access)
+    case = _locked(access)
+    if case.disclosure_at is None:
+        raise ValidationError("Set a disclosure date first.", field="disclosure_at")
+    case.disclosure_agreed_at = clock.now()
+    case.save(update_fields=["disclosure_agreed_at"])
+    record_case(
+        CaseTag.DATE_CONFIRMED, case, actor=actor, data={"disclosure_at": case.disclosure_at}
+    )
+    announce(
+        case,
+        f"The disclosure date {_when(case.disclosure_at)} is agreed. Prepare fixed packages "
+        "before it; publish on or after it, not before.",
+        actor=actor,
+    )
+    return case
+
+
+def _reason(text: str, field: str) -> str:
+    reason = text.strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"At most {REASON_MAX} characters.", field=field)
+    return reason
+
+
+@transaction.atomic
+def do_request_extension(
+    access: CaseAccess, user: User, *, requested: datetime, reason: str, actor: Actor
+) -> ExtensionRequest:
+    """Any participant asks for a later date; a reason is required (the policy says why)."""
+    case = _locked(access)
+    if case.disclosure_at is None:
+        raise ValidationError("There is no disclosure date to extend.", field="requested")
+    text = _reason(reason, "reason")
+    if not text:
+        raise ValidationError(
+            "Say why more time is needed (for example: the fix is not ready).", field="reason"
+        )
+    requested = clock.require_aware(requested, name="requested")
+    if requested <= case.disclosure_at:
+        msg = f"{_when(requested)} is not later than the current date {_when(case.disclosure_at)}."
+        raise ValidationError(msg, field="requested")
+    seat = seat_of(access)
+    request = ExtensionRequest.objects.create(
+        case=case,
+        requested_by=user,
+        requested_by_org=seat.org,
+        requested_at=clock.now(),
+        current_date=case.disclosure_at,
+        requested_date=requested,
+        reason=text,
+    )
+    record_case(
+        CaseTag.EXTENSION_REQUESTED,
+        case,
+        actor=actor,
+        data={"request": request.pk, "requested": requested, "reason": text},
+    )
+    announce(
+        case,
+        f"{seat.org.name} asks to move the disclosure date from {_when(case.disclosure_at)} "
+        f"to {_when(requested)}. Reason: {text}",
+        actor=actor,
+    )
+    return request
+
+
+@transaction.atomic
+def do_decide_extension(  # noqa: PLR0913 - one decision's facts, each named
+    access: CaseAccess, request_id: int, user: User, *, grant: bool, note: str = "", actor: Actor
+) -> ExtensionRequest:
+    """The upstream or the coordinator grants (within the policy's maximum) or refuses."""
+    require_lead(access)
+    case = _locked(access)
+    request = ExtensionRequest.objects.select_for_update().filter(case=case, pk=request_id).first()
+    if request is None:
+        raise NotFound("No such extension request.")
+    if request.state != RequestState.PENDING:
+        raise Conflict(f"This request was already decided ({request.get_state_display().lower()}).")
+    now = clock.now()
+    policy = policy_of(case.channel) if case.channel else None
+    assert case.disclosure_at is not None  # noqa: S101 - _locked + a pending request imply a date
+    if not grant:
+        outcome, new_date = ExtensionOutcome.REFUSED, case.disclosure_at
+        reasons: tuple[str, ...] = (_reason(note, "note") or "Refused by the case's leads.",)
+    elif policy is None or case.embargo_started_at is None:
+        raise ValidationError("Only a case under an embargo policy can be extended.")
+    else:
+        decision = decide_extension(
+            policy,
+            clock_start=case.embargo_started_at,
+            current=case.disclosure_at,
+            requested=request.requested_date,
+            reason=request.reason,
+            now=now,
+        )
+        outcome, new_date, reasons = decision.outcome, decision.new_date, decision.reasons
+    request.state = RequestState(outcome.value)
+    request.decided_by, request.decided_at = user, now
+    request.new_date = new_date if outcome != ExtensionOutcome.REFUSED else None
+    request.decision_reasons = list(reasons)
+    request.save(
+        update_fields=["state", "decided_by", "decided_at", "new_date", "decision_reasons"]
+    )
+    record_case(
+        CaseTag.EXTENSION_DECIDED,
+        case,
+        actor=actor,
+        data={"request": request.pk, "outcome": outcome.value, "new_date": request.new_date},
+    )
+    if outcome == ExtensionOutcome.REFUSED:
+        announce(case, "The extension request is refused. " + " ".join(reasons), actor=actor)
+        return request
+    before = case.disclosure_at
+    case.disclosure_at = new_date
+    case.save(update_fields=["disclosure_at"])
+    record_case(
+        CaseTag.DATE_SET,
+        case,
+        actor=actor,
+        data={"from": before, "to": new_date, "extension": request.pk, "reasons": list(reasons)},
+    )
+    date_changed(case, before=before, why=" ".join(reasons), actor=actor)
+    return request
+
+
+@transaction.atomic
+def do_report_breach(
+    access: CaseAccess, user: User, *, evidence_url: str, evidence_text: str, actor: Actor
+) -> EmbargoBreach:
+    """Any participant reports a leak or a public fix, with evidence; a lead confirms."""
+    case = _locked(access)
+    url = evidence_url.strip()
+    text = _reason(evidence_text, "evidence_text")
+    if not url and not text:
+        raise ValidationError(
+            "Give the evidence: a link to where it is public, or what you saw.",
+            field="evidence_url",
+        )
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationError("The evidence link must be an http(s) URL.", field="evidence_url")
+    seat = seat_of(access)
+    breach = EmbargoBreach.objects.create(
+        case=case,
+        reported_by=user,
+        reported_by_org=seat.org,
+        reported_at=clock.now(),
+        evidence_url=url[:2048],
+        evidence_text=text,
+    )
+    record_case(CaseTag.BREACH_REPORTED, case, actor=actor, data={"breach": breach.pk, "url": url})
+    evidence = url or text
+    announce(
+        case,
+        f"{seat.org.name} reports that this issue may be public already: {evidence}\n\n"
+        "The upstream or the coordinator must confirm; if confirmed, the embargo ends at once "
+        "and the advisory is published.",
+        actor=actor,
+    )
+    return breach
+
+
+def lock_pending_breach(access: CaseAccess, breach_id: int) -> tuple[Case, EmbargoBreach]:
+    """For the deciding actions (here and in advisories): the case and its pending report."""
+    require_lead(access)
+    case = _locked(access)
+    breach = EmbargoBreach.objects.select_for_update().filter(case=case, pk=breach_id).first()
+    if breach is None:
+        raise NotFound("No such breach report.")
+    if breach.state != RequestState.PENDING:
+        raise Conflict(f"This report was already decided ({breach.get_state_display().lower()}).")
+    return case, breach
+
+
+@transaction.atomic
+def do_dismiss_breach(
+    access: CaseAccess, breach_id: int, user: User, *, note: str, actor: Actor
+) -> EmbargoBreach:
+    case, breach = lock_pending_breach(access, breach_id)
+    text = _reason(note, "note")
+    if not text:
+        raise ValidationError(
+            "Say why the issue is not public (participants will read it).", field="note"
+        )
+    breach.state = RequestState.DISMISSED
+    breach.decided_by, breach.decided_at, breach.decision_note = user, clock.now(), text
+    breach.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    record_case(
+        CaseTag.BREACH_DISMISSED, case, actor=actor, data={"breach": breach.pk, "note": text}
+    )
+    announce(case, f"The breach report is dismissed; the embargo stands. {text}", actor=actor)
+    return breach
+
+
+@transaction.atomic
+def do_record_early_release(
+    access: CaseAccess, user: User, *, option: str, version: str, actor: Actor
+) -> EarlyRelease:
+    """The upstream must ship before the date: record the option, give the neutral changelog,
+    warn every participant."""
+    require_lead(access)
+    case = _locked(access)
+    chosen = early.parse_option(option)
+    checked = early.check_version(version)
+    project = case.project.name
+    release = EarlyRelease.objects.create(
+        case=case,
+        option=chosen.value,
+        version=checked,
+        changelog=early.neutral_changelog(chosen, project=project, version=checked),
+        chosen_by=user,
+        chosen_at=clock.now(),
+    )
+    record_case(
+        CaseTag.EARLY_RELEASE_RECORDED,
+        case,
+        actor=actor,
+        data={"release": release.pk, "option": chosen.value, "version": checked},
+    )
+    announce(case, early.participant_warning(chosen, project=project, version=checked), actor=actor)
+    return release
+
+
+def reminder_text(case: Case, kind: Kind, *, now: datetime) -> str:
+    assert case.disclosure_at is not None  # noqa: S101 - callers check
+    if kind == Kind.T_0:
+        return (
+            f'The embargo on "{case.title}" ends now ({_when(case.disclosure_at)}). '
+            "Publish your fixed packages and advisories. Exploits shared in this case must be "
+            "made public within 7 days."
+        )
+    left = hours_left(case.disclosure_at, now=now)
+    return (
+        f'Reminder: "{case.title}" becomes public at {_when(case.disclosure_at)}, in about '
+        f'{left} hour{"s" if left != 1 else ""}. Your organisation has not reported "fix '
+        f'ready" yet: set your status in the case room, {case_url(case)}'
+    )
+
+
+@transaction.atomic
+def do_send_reminder(case_id: int, kind: Kind, *, actor: Actor) -> Reminder | None:
+    """Send one reminder for the case's current date, once; None when already sent or moot.
+
+    Before the date it goes to the organisations that have not reported "fix ready"; at the
+    date (T-0) to everyone. It is mailed through the outbox like any case mail.
+    """
+    case = Case.objects.select_for_update(of=("self",)).select_related("channel").get(pk=case_id)
+    if case.disclosure_at is None:
+        return None
+    sent = Reminder.objects.filter(case=case, kind=kind.value, disclosure_at=case.disclosure_at)
+    if sent.exists():
+        return None
+    now = clock.now()
+    org_ids = None if kind == Kind.T_0 else not_fix_ready_org_ids(case)
+    recipients = mail_recipients(case, except_user_id=None, org_ids=org_ids)
+    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
+    spec = MailSpec(
+        subject=f"{tag} Reminder: {case.title}".strip(),
+        body=f"{reminder_text(case, kind, now=now)}\n\n-- \n{case_url(case)}\n",
+        headers=list_headers(case),
+        case_id=case.pk,
+        confidential=case.route == "private-coordination",
+        read_url=case_url(case),
+    )
+    fan_out(spec, recipients)
+    reminder = Reminder.objects.create(
+        case=case,
+        kind=kind.value,
+        disclosure_at=case.disclosure_at,
+        sent_at=now,
+        recipients=len(recipients),
+    )
+    record_case(
+        CaseTag.REMINDER_SENT,
+        case,
+        actor=actor,
+        data={"kind": kind.value, "disclosure_at": case.disclosure_at, "to": len(recipients)},
+    )
+    return reminder
+
+
+DRAFT_MAX = 100_000
+
+
+@transaction.atomic
+def do_edit_advisory_draft(  # noqa: PLR0913 - the draft's fields, each named
+    access: CaseAccess,
+    *,
+    summary: str,
+    details: str,
+    release_version: str,
+    reporter_posts: bool,
+    actor: Actor,
+) -> Case:
+    """The advisory's words before the date, the fixing release, and who posts publicly."""
+    require_lead(access)
+    case = _locked(access)
+    summary, details = summary.strip(), details.strip()
+    if len(summary) > REASON_MAX or len(details) > DRAFT_MAX:
+        raise ValidationError("The summary or the details are too long.", field="details")
+    values: dict[str, str | bool] = {
+        "advisory_summary": summary,
+        "advisory_details": details,
+        "release_version": early.check_version(release_version) if release_version.strip() else "",
+        "reporter_posts": reporter_posts,
+    }
+    changed = sorted(name for name, value in values.items() if getattr(case, name) != value)
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.save(update_fields=list(values))
+    record_case(CaseTag.ADVISORY_DRAFTED, case, actor=actor, data={"changed": changed})
+    return case

@@ -1,0 +1,1 @@
+"""CVE identifiers: local allocation from a CNA block, or CVE Services through cvelib."""

@@ -1,0 +1,149 @@
+"""Public pages of advisories: the page, its exports, per-CVE URLs, search and Atom feeds.
+
+No login. Every read goes through `advisories.queries` / `channels.archive`, which show only
+what is public at this moment.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_GET
+
+from lockstep.advisories.queries import (
+    access_public_advisory,
+    access_public_alias,
+    public_advisories,
+    snapshot_of,
+)
+from lockstep.channels.archive import search, visible
+from lockstep.channels.models import ArchiveEntry, ArchiveKind
+from lockstep.core import clock
+from lockstep.web.errors import domain_errors
+
+PAGE = 50
+FEED_SIZE = 50
+SEARCH_PAGE = 20
+
+
+def _json(data: Any, *, filename: str) -> HttpResponse:  # noqa: ANN401 - any JSON value
+    body = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _page(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "")
+    return max(int(raw), 1) if raw.isdigit() else 1
+
+
+@require_GET
+def advisory_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request)
+    rows = list(public_advisories(clock.now())[(page - 1) * PAGE : page * PAGE + 1])
+    return render(
+        request,
+        "web/advisories/list.html",
+        {"advisories": rows[:PAGE], "page": page, "more": len(rows) > PAGE},
+    )
+
+
+@require_GET
+@domain_errors
+def advisory_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    advisory = access_public_advisory(public_id, now=clock.now())
+    context = {"advisory": advisory, "snapshot": snapshot_of(advisory)}
+    return render(request, "web/advisories/detail.html", context)
+
+
+@require_GET
+@domain_errors
+def advisory_export(_request: HttpRequest, public_id: str, fmt: str) -> HttpResponse:
+    advisory = access_public_advisory(public_id, now=clock.now())
+    name = advisory.public_id
+    if fmt == "osv":
+        data: Any = advisory.osv[0] if len(advisory.osv) == 1 else {"vulns": advisory.osv}
+        return _json(data, filename=f"{name}.osv.json")
+    if fmt == "csaf":
+        return _json(advisory.csaf, filename=f"{name}.csaf.json")
+    if fmt == "cve":
+        records = list(advisory.cve_records.values())
+        if not records:
+            return JsonResponse({"detail": "This advisory has no CVE ID."}, status=404)
+        return _json(records[0] if len(records) == 1 else records, filename=f"{name}.cve.json")
+    text = f"Subject: {advisory.post_subject}\n\n{advisory.post_body}"
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@domain_errors
+def cve_page(_request: HttpRequest, cve_id: str) -> HttpResponse:
+    advisory, _ = access_public_alias(cve_id, now=clock.now())
+    return redirect("web:advisory", public_id=advisory.public_id)
+
+
+@require_GET
+@domain_errors
+def cve_export(_request: HttpRequest, cve_id: str, fmt: str | None = None) -> HttpResponse:
+    advisory, position = access_public_alias(cve_id, now=clock.now())
+    name = cve_id.upper()
+    if fmt == "osv":
+        return _json(advisory.osv[position], filename=f"{name}.osv.json")
+    record = advisory.cve_records.get(name)
+    if record is None:
+        return JsonResponse({"detail": "No CVE record."}, status=404)  # pragma: no cover
+    return _json(record, filename=f"{name}.json")
+
+
+@require_GET
+def archive_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    page = _page(request)
+    found = search(query, now=clock.now(), limit=SEARCH_PAGE, offset=(page - 1) * SEARCH_PAGE)
+    return render(
+        request,
+        "web/advisories/search.html",
+        {"query": found.query, "entries": found.entries, "page": page, "more": found.has_more},
+    )
+
+
+def _feed(request: HttpRequest, entries: list[ArchiveEntry], *, title: str) -> HttpResponse:
+    base = settings.LOCKSTEP_BASE_URL
+    feed = Atom1Feed(
+        title=title,
+        link=f"{base}/",
+        description=title,
+        feed_url=f"{base}{request.path}",
+        language="en",
+    )
+    for entry in entries:
+        feed.add_item(
+            title=entry.title,
+            link=f"{base}{entry.url}",
+            description=entry.text[:2000],
+            unique_id=f"{base}{entry.url}",
+            pubdate=entry.published_at,
+            updateddate=entry.published_at,
+        )
+    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    feed.write(response, "utf-8")
+    return response
+
+
+@require_GET
+def archive_feed(request: HttpRequest) -> HttpResponse:
+    entries = list(visible(clock.now())[:FEED_SIZE])
+    return _feed(request, entries, title=f"{settings.LOCKSTEP_PUBLISHER_NAME}: public archive")
+
+
+@require_GET
+def advisory_feed(request: HttpRequest) -> HttpResponse:
+    entries = list(visible(clock.now(), ArchiveKind.ADVISORY)[:FEED_SIZE])
+    return _feed(request, entries, title=f"{settings.LOCKSTEP_PUBLISHER_NAME}: advisories")

@@ -1,0 +1,167 @@
+"""The embargo section of the case room: one POST endpoint, one action per button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from lockstep.accounts.models import User
+from lockstep.accounts.queries import access_user_by_id
+from lockstep.advisories.publication import do_confirm_breach, do_publish_now
+from lockstep.cases.actions.embargo import (
+    do_agree_date,
+    do_confirm_date,
+    do_decide_extension,
+    do_dismiss_breach,
+    do_edit_advisory_draft,
+    do_record_early_release,
+    do_report_breach,
+    do_request_extension,
+)
+from lockstep.cases.queries import CaseAccess, access_case_by_id
+from lockstep.core.actor import Actor, from_request
+from lockstep.core.errors import Conflict, ValidationError
+from lockstep.web.errors import domain_errors
+from lockstep.web.intake_forms import DateForm
+
+Handler = Callable[[HttpRequest, CaseAccess, Actor], str]
+
+
+def _user(actor: Actor) -> User:
+    return access_user_by_id(actor, actor.user_id)
+
+
+def _id(request: HttpRequest, name: str) -> int:
+    raw = request.POST.get(name, "")
+    if not raw.isdigit():
+        raise ValidationError("Pick an item first.", field=name)
+    return int(raw)
+
+
+def _date(request: HttpRequest, name: str) -> datetime:
+    form = DateForm({"disclosure_at": request.POST.get(name, "")})
+    if not form.is_valid():
+        raise ValidationError("Give a date and a time (UTC).", field=name)
+    value: datetime = form.cleaned_data["disclosure_at"]
+    return value
+
+
+def _agree(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    do_agree_date(access, _user(actor), actor=actor, org_slug=request.POST.get("org") or None)
+    return "You agreed to the date."
+
+
+def _confirm(_request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    do_confirm_date(access, actor=actor)
+    return "The date is agreed; participants were told."
+
+
+def _extend(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    requested = _date(request, "requested")
+    reason = request.POST.get("reason", "")
+    do_request_extension(access, _user(actor), requested=requested, reason=reason, actor=actor)
+    return "Extension requested; the case's leads decide."
+
+
+def _decide(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    grant = request.POST.get("decision") == "grant"
+    done = do_decide_extension(
+        access,
+        _id(request, "request"),
+        _user(actor),
+        grant=grant,
+        note=request.POST.get("note", ""),
+        actor=actor,
+    )
+    return " ".join(done.decision_reasons) or "Decided."
+
+
+def _breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    do_report_breach(
+        access,
+        _user(actor),
+        evidence_url=request.POST.get("evidence_url", ""),
+        evidence_text=request.POST.get("evidence_text", ""),
+        actor=actor,
+    )
+    return "Reported; the upstream or the coordinator will confirm or dismiss it."
+
+
+def _confirm_breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    note = request.POST.get("note", "")
+    advisory = do_confirm_breach(
+        access, _id(request, "breach"), _user(actor), note=note, actor=actor
+    )
+    return f"The embargo is over. {advisory.public_id} is public."
+
+
+def _dismiss_breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    note = request.POST.get("note", "")
+    do_dismiss_breach(access, _id(request, "breach"), _user(actor), note=note, actor=actor)
+    return "Dismissed; the embargo stands."
+
+
+def _early(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    do_record_early_release(
+        access,
+        _user(actor),
+        option=request.POST.get("option", ""),
+        version=request.POST.get("version", ""),
+        actor=actor,
+    )
+    return "Recorded; participants were warned. The changelog text is below."
+
+
+def _draft(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    do_edit_advisory_draft(
+        access,
+        summary=request.POST.get("summary", ""),
+        details=request.POST.get("details", ""),
+        release_version=request.POST.get("release_version", ""),
+        reporter_posts=request.POST.get("reporter_posts") == "on",
+        actor=actor,
+    )
+    return "Advisory draft saved."
+
+
+def _publish(_request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    advisory = do_publish_now(access, actor=actor)
+    return f"{advisory.public_id} is public."
+
+
+def _unknown(_request: HttpRequest, _access: CaseAccess, _actor: Actor) -> str:
+    raise ValidationError("Unknown action.")
+
+
+HANDLERS: dict[str, Handler] = {
+    "agree": _agree,
+    "confirm-date": _confirm,
+    "request-extension": _extend,
+    "decide-extension": _decide,
+    "report-breach": _breach,
+    "confirm-breach": _confirm_breach,
+    "dismiss-breach": _dismiss_breach,
+    "early-release": _early,
+    "draft": _draft,
+    "publish-now": _publish,
+}
+
+
+@login_required
+@require_POST
+@domain_errors
+def embargo_action(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    handler = HANDLERS.get(request.POST.get("action", ""), _unknown)
+    try:
+        messages.success(request, handler(request, access, actor))
+    except (ValidationError, Conflict) as exc:
+        messages.error(request, exc.message)
+    return redirect(f"/cases/{case_id}/#embargo")
