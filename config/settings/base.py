@@ -198,6 +198,9 @@ LOCKSTEP_PUBLIC_CHANNEL = env_str("LOCKSTEP_PUBLIC_CHANNEL", "")
 LOCKSTEP_REPORTER_POST_GRACE_MINUTES = env_int("LOCKSTEP_REPORTER_POST_GRACE_MINUTES", default=60)
 # How often an idle worker looks for due tasks (seconds): publication lags the date by up to this.
 LOCKSTEP_WORKER_INTERVAL = float(env_str("LOCKSTEP_WORKER_INTERVAL", "0.5"))
+# How often a sweep publishes, reminds and posts whatever is overdue (a safety net: the tasks
+# queued for each moment do the work; a sweep catches one lost with a worker killed mid-task).
+LOCKSTEP_SWEEP_SECONDS = env_int("LOCKSTEP_SWEEP_SECONDS", default=30)
 
 # CVE IDs (lockstep.cve). LOCKSTEP_CVE_MODE chooses who hands out IDs and publishes records:
 # - "local" (default): this instance is a CNA with its own block of IDs. LOCKSTEP_CVE_BLOCK

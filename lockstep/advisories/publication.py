@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -46,6 +49,8 @@ from lockstep.cve.models import CveId
 from lockstep.intake.models import MessageKind, Report, ReportMessage
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 
+T = TypeVar("T")
+
 EXPLOITS_NOTE = (
     "Exploits and proofs of concept shared in this case must be made public within 7 days "
     "of today (the list's policy)."
@@ -77,17 +82,61 @@ def assigner_org_id() -> str:
     return str(uuid.UUID(bytes=digest[:16], version=4))  # the schema wants a version-4 UUID
 
 
-def _cve_records(snapshot: AdvisorySnapshot) -> dict[str, dict[str, object]]:
-    return {
-        vuln.cve_id: render_cve5(
-            snapshot,
-            vuln,
-            assigner_org_id=assigner_org_id(),
-            assigner_short_name=settings.LOCKSTEP_CVE_ORG or settings.LOCKSTEP_PUBLISHER_NAME,
-        )
-        for vuln in snapshot.vulnerabilities
-        if vuln.cve_id
-    }
+@dataclass(frozen=True)
+class Rendered:
+    """Every output of one snapshot. A renderer that refuses the data (ValueError) leaves its
+    output empty and says why in `problems`: at the date the advisory must still appear."""
+
+    subject: str
+    body: str
+    osv: list[dict[str, Any]]
+    csaf: dict[str, Any]
+    cve_records: dict[str, dict[str, Any]]
+    changelog: str
+    announcement: str
+    problems: tuple[str, ...]
+
+
+def render_all(snapshot: AdvisorySnapshot, *, version: str) -> Rendered:
+    problems: list[str] = []
+
+    def attempt(name: str, make: Callable[[], T], empty: T) -> T:
+        try:
+            return make()
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+            return empty
+
+    records: dict[str, dict[str, Any]] = {}
+    no_record: dict[str, Any] = {}
+    for vuln in snapshot.vulnerabilities:
+        if vuln.cve_id:
+            record: dict[str, Any] = attempt(
+                f"CVE record {vuln.cve_id}",
+                partial(
+                    render_cve5,
+                    snapshot,
+                    vuln,
+                    assigner_org_id=assigner_org_id(),
+                    assigner_short_name=settings.LOCKSTEP_CVE_ORG
+                    or settings.LOCKSTEP_PUBLISHER_NAME,
+                ),
+                no_record,
+            )
+            if record:
+                records[vuln.cve_id] = record
+    subject, body = render_public_post(snapshot)
+    no_osv: list[dict[str, Any]] = []
+    return Rendered(
+        subject=subject,
+        body=body,
+        osv=attempt("OSV", partial(render_osv, snapshot), no_osv),
+        csaf=attempt("CSAF", partial(render_csaf, snapshot), no_record),
+        cve_records=records,
+        changelog=render_changelog(snapshot, version=version),
+        announcement=render_announcement(snapshot, version=version),
+        problems=tuple(problems),
+    )
 
 
 def public_channel() -> Channel | None:
@@ -174,8 +223,7 @@ def publish_locked(
     case.save(update_fields=["published_at", "end_reason"])
     public_id = _next_public_id(now.year)
     snapshot = build_snapshot(case, public_id=public_id, published=now)
-    subject, body = render_public_post(snapshot)
-    version = case.release_version or "the next release"
+    out = render_all(snapshot, version=case.release_version or "the next release")
     advisory = Advisory.objects.create(
         case=case,
         public_id=public_id,
@@ -186,15 +234,22 @@ def publish_locked(
         modified_at=now,
         embargo_broken=snapshot.embargo_broken,
         snapshot=to_json(snapshot),
-        osv=render_osv(snapshot),
-        csaf=render_csaf(snapshot),
-        cve_records=_cve_records(snapshot),
-        post_subject=subject[:300],
-        post_body=body,
-        changelog=render_changelog(snapshot, version=version),
-        announcement=render_announcement(snapshot, version=version),
-        search_text=_search_text(snapshot, subject, body),
+        osv=out.osv,
+        csaf=out.csaf,
+        cve_records=out.cve_records,
+        post_subject=out.subject[:300],
+        post_body=out.body,
+        changelog=out.changelog,
+        announcement=out.announcement,
+        search_text=_search_text(snapshot, out.subject, out.body),
     )
+    if out.problems:
+        announce(
+            case,
+            "Some machine-readable exports could not be built; the advisory and the post are "
+            "public. Fix the data and tell the operator:\n- " + "\n- ".join(out.problems),
+            actor=actor,
+        )
     index_entry(
         kind=ArchiveKind.ADVISORY,
         ref=public_id,

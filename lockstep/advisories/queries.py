@@ -60,7 +60,7 @@ def matching_osv(query: PackageQuery, *, now: datetime) -> list[dict[str, Any]]:
     for advisory in Advisory.objects.filter(pk__in=list(candidates)).order_by("-published_at"):
         snapshot = snapshot_of(advisory)
         for position, vuln in enumerate(snapshot.vulnerabilities):
-            if affects(query, vuln.affected):
+            if position < len(advisory.osv) and affects(query, vuln.affected):
                 found.append(advisory.osv[position])
     return found
 

@@ -4,7 +4,11 @@ so a duplicate or late task does nothing, and a task for a date that has since m
 
 from __future__ import annotations
 
-from django_tasks import task
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from lockstep.advisories.models import Advisory
 from lockstep.advisories.publication import do_post_for_silent_reporter, do_publish_due
@@ -74,10 +78,23 @@ def post_for_silent_reporter(advisory_id: int) -> bool:
     return do_post_for_silent_reporter(advisory_id, actor=CLOCK) is not None
 
 
+def _sweep_again(now: datetime) -> None:
+    """Keep one sweep queued: a worker killed in the middle of a publication leaves its task
+    claimed for ever (the queue never hands it out again), so the next sweep publishes."""
+    waiting = DBTaskResult.objects.filter(
+        task_path=catch_up.module_path, status=TaskResultStatus.READY
+    )
+    if not waiting.exists():
+        every = timedelta(seconds=settings.LOCKSTEP_SWEEP_SECONDS)
+        catch_up.using(run_after=now + every).enqueue()
+
+
 @task()
 def catch_up() -> dict[str, int]:
-    """At worker start: whatever fell due while no worker ran happens now."""
+    """At worker start, then every LOCKSTEP_SWEEP_SECONDS: whatever fell due and was not
+    done (no worker ran, or one died mid-task) happens now."""
     now = clock.now()
+    _sweep_again(now)
     open_cases = Case.objects.filter(
         route=Route.PRIVATE_COORDINATION, published_at__isnull=True, disclosure_at__isnull=False
     )

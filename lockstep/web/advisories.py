@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 
+from lockstep.advisories.models import Advisory
 from lockstep.advisories.queries import (
     access_public_advisory,
     access_public_alias,
@@ -37,6 +38,11 @@ def _json(data: Any, *, filename: str) -> HttpResponse:  # noqa: ANN401 - any JS
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _unavailable(what: str) -> HttpResponse:
+    """The export could not be built from this advisory's data (the case's leads were told)."""
+    return JsonResponse({"detail": f"No {what} document for this advisory."}, status=404)
 
 
 def _page(request: HttpRequest) -> int:
@@ -63,23 +69,28 @@ def advisory_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "web/advisories/detail.html", context)
 
 
+def _export(advisory: Advisory, fmt: str) -> Any:  # noqa: ANN401 - a JSON document or None
+    """The document of one format, or None when this advisory has none."""
+    if fmt == "osv":
+        osv = advisory.osv
+        return (osv[0] if len(osv) == 1 else {"vulns": osv}) if osv else None
+    if fmt == "csaf":
+        return advisory.csaf or None
+    records = list(advisory.cve_records.values())
+    return (records[0] if len(records) == 1 else records) if records else None
+
+
 @require_GET
 @domain_errors
 def advisory_export(_request: HttpRequest, public_id: str, fmt: str) -> HttpResponse:
     advisory = access_public_advisory(public_id, now=clock.now())
-    name = advisory.public_id
-    if fmt == "osv":
-        data: Any = advisory.osv[0] if len(advisory.osv) == 1 else {"vulns": advisory.osv}
-        return _json(data, filename=f"{name}.osv.json")
-    if fmt == "csaf":
-        return _json(advisory.csaf, filename=f"{name}.csaf.json")
-    if fmt == "cve":
-        records = list(advisory.cve_records.values())
-        if not records:
-            return JsonResponse({"detail": "This advisory has no CVE ID."}, status=404)
-        return _json(records[0] if len(records) == 1 else records, filename=f"{name}.cve.json")
-    text = f"Subject: {advisory.post_subject}\n\n{advisory.post_body}"
-    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+    if fmt == "txt":
+        text = f"Subject: {advisory.post_subject}\n\n{advisory.post_body}"
+        return HttpResponse(text, content_type="text/plain; charset=utf-8")
+    document = _export(advisory, fmt)
+    if document is None:
+        return _unavailable({"osv": "OSV", "csaf": "CSAF", "cve": "CVE"}[fmt])
+    return _json(document, filename=f"{advisory.public_id}.{fmt}.json")
 
 
 @require_GET
@@ -95,10 +106,12 @@ def cve_export(_request: HttpRequest, cve_id: str, fmt: str | None = None) -> Ht
     advisory, position = access_public_alias(cve_id, now=clock.now())
     name = cve_id.upper()
     if fmt == "osv":
+        if position >= len(advisory.osv):
+            return _unavailable("OSV")
         return _json(advisory.osv[position], filename=f"{name}.osv.json")
     record = advisory.cve_records.get(name)
     if record is None:
-        return JsonResponse({"detail": "No CVE record."}, status=404)  # pragma: no cover
+        return _unavailable("CVE")
     return _json(record, filename=f"{name}.json")
 
 

@@ -21,7 +21,7 @@ from lockstep.cases.actions.participants import (
 )
 from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
-from lockstep.cases.models import Status
+from lockstep.cases.models import Case, Status, Vulnerability
 from lockstep.cases.queries import (
     access_attachment,
     access_candidate_vendor,
@@ -41,8 +41,11 @@ from lockstep.cases.queries import (
     timeline,
     waiting_dashboard_for,
 )
+from lockstep.core import clock
 from lockstep.core.actor import from_request
 from lockstep.core.errors import Conflict, LockstepError, ValidationError
+from lockstep.cve.models import CveId
+from lockstep.cve.queries import cves_of_case, stale_reserved_for
 from lockstep.embargo import early
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import DateForm, PostForm
@@ -56,8 +59,12 @@ USER_ERRORS = (ValidationError, Conflict)
 @login_required
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = list_cases_for(from_request(request))
-    return render(request, "web/cases/list.html", {"cases": cases})
+    actor = from_request(request)
+    context = {
+        "cases": list_cases_for(actor),
+        "stale_cves": stale_reserved_for(actor, clock.now()),
+    }
+    return render(request, "web/cases/list.html", context)
 
 
 ROWS_PER_PAGE = 50
@@ -110,9 +117,17 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
         "date_form": DateForm(initial={"disclosure_at": access.case.disclosure_at}),
         "candidates": candidate_vendors(access) if access.can_lead else [],
         "embargo": embargo_view(access.case),
+        "vuln_rows": _with_cves(access.case, vulnerabilities),
         "early_options": early.OPTIONS,
     }
     return render(request, "web/cases/room.html", context)
+
+
+def _with_cves(
+    case: Case, vulnerabilities: list[Vulnerability]
+) -> list[tuple[Vulnerability, CveId | None]]:
+    by_vulnerability = {cve.vulnerability_id: cve for cve in cves_of_case(case)}
+    return [(v, by_vulnerability.get(v.pk)) for v in vulnerabilities]
 
 
 def _done(request: HttpRequest, case_id: int, error: LockstepError | None, ok: str) -> HttpResponse:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from lockstep.accounts.models import User
 from lockstep.accounts.queries import access_user_by_id
-from lockstep.advisories.publication import do_confirm_breach, do_publish_now
+from lockstep.advisories.publication import do_confirm_breach, do_publish_now, render_all
+from lockstep.advisories.snapshots import build_snapshot
 from lockstep.cases.actions.embargo import (
     do_agree_date,
     do_confirm_date,
@@ -24,13 +26,18 @@ from lockstep.cases.actions.embargo import (
     do_report_breach,
     do_request_extension,
 )
-from lockstep.cases.queries import CaseAccess, access_case_by_id
+from lockstep.cases.queries import CaseAccess, access_case_by_id, access_vulnerability
+from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import Conflict, ValidationError
+from lockstep.cve.actions import reject_cve, reserve_cve
+from lockstep.cve.client import CveAuthorityError
+from lockstep.cve.queries import access_cve
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import DateForm
 
 Handler = Callable[[HttpRequest, CaseAccess, Actor], str]
+PREVIEW_ID = "LOCKSTEP-PREVIEW"
 
 
 def _user(actor: Actor) -> User:
@@ -130,6 +137,21 @@ def _draft(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     return "Advisory draft saved."
 
 
+def _reserve_cve(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    vulnerability = access_vulnerability(access, request.POST.get("vulnerability", ""))
+    cve = reserve_cve(access, vulnerability, actor=actor)
+    return f"{cve.cve_id} is reserved for “{vulnerability.title}”."
+
+
+def _reject_cve(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    cve = access_cve(access, request.POST.get("cve", ""))
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        raise ValidationError("Say why the ID is rejected (it is public).", field="reason")
+    reject_cve(access, cve, reason=reason, actor=actor)
+    return f"{cve.cve_id} is rejected."
+
+
 def _publish(_request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     advisory = do_publish_now(access, actor=actor)
     return f"{advisory.public_id} is public."
@@ -150,6 +172,8 @@ HANDLERS: dict[str, Handler] = {
     "early-release": _early,
     "draft": _draft,
     "publish-now": _publish,
+    "reserve-cve": _reserve_cve,
+    "reject-cve": _reject_cve,
 }
 
 
@@ -162,6 +186,33 @@ def embargo_action(request: HttpRequest, case_id: int) -> HttpResponse:
     handler = HANDLERS.get(request.POST.get("action", ""), _unknown)
     try:
         messages.success(request, handler(request, access, actor))
-    except (ValidationError, Conflict) as exc:
+    except (ValidationError, Conflict, CveAuthorityError) as exc:
         messages.error(request, exc.message)
     return redirect(f"/cases/{case_id}/#embargo")
+
+
+@login_required
+@require_GET
+@domain_errors
+def advisory_preview(request: HttpRequest, case_id: int) -> HttpResponse:
+    """What publication will produce, from the case as it stands (participants only)."""
+    access = access_case_by_id(from_request(request), case_id)
+    case = access.case
+    when = case.published_at or case.disclosure_at or clock.now()
+    snapshot = build_snapshot(case, public_id=PREVIEW_ID, published=when)
+    out = render_all(snapshot, version=case.release_version or "the next release")
+
+    def pretty(data: object) -> str:
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+    context = {
+        "case": case,
+        "snapshot": snapshot,
+        "out": out,
+        "documents": [
+            ("OSV", pretty(out.osv)),
+            ("CVE JSON 5", pretty(list(out.cve_records.values()))),
+            ("CSAF 2.0", pretty(out.csaf)),
+        ],
+    }
+    return render(request, "web/cases/advisory_preview.html", context)

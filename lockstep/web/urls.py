@@ -76,6 +76,7 @@ urlpatterns = [
     path("archive/feed.atom", advisories.archive_feed, name="archive-feed"),
     # The embargo in a case.
     path("cases/<int:case_id>/embargo/", embargo.embargo_action, name="case-embargo"),
+    path("cases/<int:case_id>/advisory/", embargo.advisory_preview, name="case-advisory"),
     # The case room.
     path("cases/", cases.case_list, name="cases"),
     path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),

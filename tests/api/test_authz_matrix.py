@@ -21,6 +21,7 @@ from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerabilit
 from lockstep.cases.models import Participant
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.actor import Actor
+from lockstep.cve.actions import reserve_cve
 from lockstep.intake.actions import ReportInput, do_submit_report
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world, disclosure_in
@@ -86,6 +87,10 @@ OPS = [
     Op("post", "/cases/{case_id}/breaches/{breach_id}/dismiss", LEAD, writes=True),
     Op("post", "/cases/{case_id}/early-release", LEAD_CREATE, writes=True),
     Op("put", "/cases/{case_id}/advisory-draft", LEAD_NO_CONTENT, writes=True),
+    Op("get", "/cases/{case_id}/cves", READ),
+    Op("post", "/cases/{case_id}/vulnerabilities/{vuln_id}/cve", LEAD_CREATE, writes=True),
+    Op("post", "/cases/{case_id}/cves/{cve_id}/reject", LEAD, writes=True),
+    Op("post", "/cases/{case_id}/cves/{cve_id}/assign", LEAD, writes=True),
     # Under embargo a case is published by the date or a confirmed breach, never by hand.
     Op("post", "/cases/{case_id}/publish", _table(vendor=403, maintainer=400, coordinator=400)),
     Op("get", "/reports/{report_id}", TRIAGE),
@@ -102,6 +107,7 @@ OTHERS = {
     ("post", "/reports"),
     ("get", "/track/{token}"),
     ("post", "/track/{token}/messages"),
+    ("post", "/track/{token}/public-post"),
 }
 
 
@@ -117,7 +123,8 @@ def test_every_case_and_report_operation_is_in_the_matrix() -> None:
 
 
 @pytest.fixture
-def world() -> CaseWorld:
+def world(settings: Any) -> CaseWorld:
+    settings.LOCKSTEP_CVE_BLOCK = "CVE-2026-70000..CVE-2026-70099"
     built = build_case_world()
     lead = access_case_by_id(actor_for(built.maintainer), built.case.pk)
     do_add_vulnerability(
@@ -169,7 +176,10 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
         evidence_text="",
         actor=vendor,
     )
+    lead = actor_for(world.maintainer)
+    spare = reserve_cve(access_case_by_id(lead, world.case.pk), actor=lead)
     values = {
+        "cve_id": spare.cve_id,
         "request_id": extension.pk,
         "breach_id": breach.pk,
         "case_id": world.case.pk,
@@ -192,6 +202,8 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
         "/cases/{case_id}/breaches": {"evidence_url": "https://leak.example/other"},
         "/cases/{case_id}/breaches/{breach_id}/dismiss": {"note": "Not our issue."},
         "/cases/{case_id}/early-release": {"option": "without_fix", "version": "1.2"},
+        "/cases/{case_id}/cves/{cve_id}/reject": {"reason": "Duplicate of another ID."},
+        "/cases/{case_id}/cves/{cve_id}/assign": {"vulnerability_id": values["vuln_id"]},
         "/reports/{report_id}/messages": {"body": "hi"},
         "/reports/{report_id}/accept": {"route": "public-list", "override_reason": "x"},
         "/reports/{report_id}/decline": {"reason": "no"},

@@ -119,3 +119,38 @@ def test_report_triage_vendor_status_and_404(
     researcher.goto(tracking)
     expect(researcher.locator("#report-status")).to_have_text("Accepted")
     _shot(researcher, "7-reporter-sees-case")
+
+    _break_the_embargo_and_publish(browser, base, vendor, maintainer, case_url)
+
+
+def _break_the_embargo_and_publish(
+    browser: Browser, base: str, vendor: Page, maintainer: Page, case_url: str
+) -> None:
+    # 8. Before the date the public sees nothing of it.
+    public = browser.new_page()
+    public.goto(f"{base}/advisories/")
+    expect(public.locator("main")).not_to_contain_text("quokka_inflate")
+
+    # 9. The vendor sees the fix pushed publicly and reports it; the maintainer confirms.
+    vendor.goto(case_url)
+    vendor.get_by_text("Report that the issue is public already").click()
+    vendor.fill("#breach-url", "https://git.libquokka.example/commit/1f2e3d")
+    vendor.click("#breach-form button[type=submit]")
+    expect(vendor.locator("#embargo")).to_contain_text("git.libquokka.example")
+    maintainer.goto(case_url)
+    maintainer.on("dialog", lambda dialog: dialog.accept())
+    maintainer.get_by_role("button", name="Confirm: end the embargo now").click()
+    expect(maintainer.locator("#embargo")).to_contain_text("Public since")
+    _shot(maintainer, "8-embargo-broken")
+
+    # 10. Everyone can read the advisory, find it, and fetch its exports.
+    public.goto(f"{base}/advisories/")
+    public.get_by_role("link", name=re.compile(r"LOCKSTEP-\d{4}-0001")).click()
+    expect(public.locator("h1")).to_contain_text("Heap overflow in quokka_inflate()")
+    expect(public.locator("main")).to_contain_text("embargo ended early")
+    _shot(public, "9-public-advisory")
+    public.goto(f"{base}/search/?q=quokka_inflate")
+    expect(public.locator(".results")).to_contain_text("LOCKSTEP-")
+    answer = public.goto(public.url.replace("/search/?q=quokka_inflate", "/advisories/feed.atom"))
+    assert answer is not None
+    assert answer.status == 200

@@ -365,3 +365,15 @@ def test_tasks_remind_publish_and_chase_the_reporter() -> None:
         assert post_for_silent_reporter.call(advisory.pk) is False
     kinds = list(Reminder.objects.values_list("kind", flat=True))
     assert kinds == ["t-24h", "t-1h"]
+
+
+def test_a_sweep_stays_queued_once_and_publishes_what_a_dead_worker_left() -> None:
+    world = _world()
+    with time_machine.travel(AT, tick=False):
+        # A worker claimed the date's task and died: the queue never hands it out again.
+        DBTaskResult.objects.all().delete()
+        catch_up.call()
+        catch_up.call()
+    sweeps = DBTaskResult.objects.filter(task_path__endswith="catch_up", status="READY")
+    assert [row.run_after for row in sweeps] == [DATE + timedelta(seconds=30)]
+    assert Case.objects.get(pk=world.case.pk).published_at == DATE

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -17,6 +18,7 @@ from lockstep.cases.models import Case, EmbargoBreach, ExtensionRequest
 from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.models import ChannelKind
 from lockstep.cve.actions import reserve_cve
+from lockstep.cve.tasks import publish_cve_records
 from lockstep.intake.actions import Acceptance, do_accept_report
 from tests.conftest import actor_for
 from tests.factories.cases import SYSTEM, CaseWorld, build_case_world
@@ -189,3 +191,72 @@ def test_publish_now_for_a_case_without_embargo(client: Client) -> None:
     assert "public already" in _embargo(client, case, action="publish-now")[0].lower()
     feed = client.get("/archive/feed.atom").content.decode()
     assert "LOCKSTEP-2026-0001" in feed
+
+
+def test_reserve_a_cve_in_the_room_and_see_it_stale_on_the_cases_list(
+    client: Client, settings: Any
+) -> None:
+    world = _world()
+    client.force_login(world.maintainer)
+    vuln = world.case.vulnerabilities.get()
+    with time_machine.travel(START, tick=False):
+        refused = _embargo(client, world.case, action="reserve-cve", vulnerability=str(vuln.pk))
+        assert "LOCKSTEP_CVE_BLOCK" in refused[0]  # not configured: says what to set
+        settings.LOCKSTEP_CVE_BLOCK = "CVE-2026-60000..CVE-2026-60001"
+        done = _embargo(client, world.case, action="reserve-cve", vulnerability=str(vuln.pk))
+        assert done == ["CVE-2026-60000 is reserved for “Heap overflow in quokka_inflate()”."]
+        room = client.get(f"/cases/{world.case.pk}/").content.decode()
+        assert "CVE-2026-60000 · Reserved" in room
+    with time_machine.travel(AT, tick=False):
+        publish_at_date.call(world.case.pk)
+    # Publication held the record; its task has not run here (no worker). An ID left
+    # RESERVED more than 72 hours after disclosure is flagged to the case's leads.
+    with time_machine.travel("2026-12-04 14:00:01+00:00", tick=False):
+        listing = client.get("/cases/").content.decode()
+        assert 'id="stale-cves"' in listing
+        assert "CVE-2026-60000" in listing
+        client.force_login(world.vendor_user)
+        assert 'id="stale-cves"' not in client.get("/cases/").content.decode()
+        assert publish_cve_records.call()["published"] == 1  # a local ID: ours to publish
+        client.force_login(world.maintainer)
+        assert 'id="stale-cves"' not in client.get("/cases/").content.decode()
+        reject = {"action": "reject-cve", "cve": "CVE-2026-60000"}
+        assert "Say why" in _embargo(client, world.case, **reject)[0]
+        done = _embargo(client, world.case, **reject, reason="Not a vulnerability after all.")
+        assert done == ["CVE-2026-60000 is rejected."]
+        assert (
+            "CVE-2026-60000 · Rejected" in client.get(f"/cases/{world.case.pk}/").content.decode()
+        )
+
+
+def test_an_export_that_cannot_be_built_does_not_stop_publication(
+    client: Client, settings: Any
+) -> None:
+    world = _cve_world()
+    settings.LOCKSTEP_PUBLISHER_NAME = "An Organisation Whose Name Is Far Too Long For CVE"
+    client.force_login(world.maintainer)
+    preview = client.get(f"/cases/{world.case.pk}/advisory/").content.decode()
+    assert 'id="problems"' in preview  # seen before the date, not at it
+    client.logout()
+    with time_machine.travel(AT, tick=False):
+        assert publish_at_date.call(Case.objects.get().pk) == "LOCKSTEP-2026-0001"
+        assert client.get("/advisories/LOCKSTEP-2026-0001/").status_code == 200
+        assert client.get("/advisories/LOCKSTEP-2026-0001.cve.json").status_code == 404
+        assert client.get("/cve/CVE-2026-50000.json").status_code == 404
+        assert client.get("/cve/CVE-2026-50000.osv.json").status_code == 200
+    told = Case.objects.get().posts.filter(body__contains="could not be built")
+    assert told.count() == 1
+    assert "CVE record CVE-2026-50000" in told.get().body
+
+
+def test_participants_preview_the_advisory_before_the_date(client: Client) -> None:
+    world = _cve_world()
+    client.force_login(world.vendor_user)
+    with time_machine.travel(START, tick=False):
+        page = client.get(f"/cases/{world.case.pk}/advisory/").content.decode()
+    assert "embargoed: not public" in page
+    assert "quokka_inflate() trusts the window size" in page
+    assert "CVE-2026-50000" in page
+    assert "x_LOCKSTEP-PREVIEW" in page
+    assert 'id="problems"' not in page
+    assert client.get("/advisories/").content.decode().count("quokka") == 0

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from lockstep.advisories.models import Advisory
 from lockstep.advisories.queries import access_public_advisory, matching_osv, public_advisories
 from lockstep.advisories.versions import parse_query
+from lockstep.channels.archive import search
 from lockstep.core import clock
 
 router = Router(tags=["advisories"])
@@ -99,3 +101,34 @@ def advisory(request: HttpRequest, public_id: str) -> dict[str, Any]:
 def query(request: HttpRequest, data: QueryIn) -> dict[str, Any]:
     wanted = parse_query(data.dict(exclude_none=True))
     return {"vulns": matching_osv(wanted, now=clock.now())}
+
+
+class ArchiveHitOut(Schema):
+    kind: str = Field(description="post or advisory")
+    title: str
+    url: str
+    published_at: datetime
+
+
+class SearchOut(Schema):
+    query: str
+    results: list[ArchiveHitOut]
+    more: bool
+
+
+@router.get("/search", response=SearchOut, auth=None, summary="Search the public archive")
+def archive_search(
+    request: HttpRequest, q: str = "", offset: int = 0, limit: int = 20
+) -> SearchOut:
+    found = search(q, now=clock.now(), limit=min(max(limit, 1), PAGE_MAX), offset=max(offset, 0))
+    base = settings.LOCKSTEP_BASE_URL
+    return SearchOut(
+        query=found.query,
+        results=[
+            ArchiveHitOut(
+                kind=e.kind, title=e.title, url=f"{base}{e.url}", published_at=e.published_at
+            )
+            for e in found.entries
+        ],
+        more=found.has_more,
+    )

@@ -23,8 +23,16 @@ from lockstep.cases.actions.embargo import (
     do_request_extension,
 )
 from lockstep.cases.models import EmbargoBreach, ExtensionRequest
-from lockstep.cases.queries import CaseAccess, access_case_by_id, embargo_view
+from lockstep.cases.queries import (
+    CaseAccess,
+    access_case_by_id,
+    access_vulnerability,
+    embargo_view,
+)
 from lockstep.core.actor import Actor
+from lockstep.cve.actions import do_assign_cve, reject_cve, reserve_cve
+from lockstep.cve.models import CveId
+from lockstep.cve.queries import access_cve, cves_of_case
 
 router = Router(tags=["embargo"])
 
@@ -229,3 +237,69 @@ def publish(request: HttpRequest, case_id: int) -> PublishedOut:
     actor, access, _ = _ctx(request, case_id)
     advisory = do_publish_now(access, actor=actor)
     return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))
+
+
+class CveOut(Schema):
+    cve_id: str
+    state: str
+    vulnerability_id: int | None
+    reserved_at: datetime
+    published_at: datetime | None
+    last_error: str
+
+
+def _cve(row: CveId) -> CveOut:
+    return CveOut(
+        cve_id=row.cve_id,
+        state=row.state,
+        vulnerability_id=row.vulnerability_id,
+        reserved_at=row.reserved_at,
+        published_at=row.published_at,
+        last_error=row.last_error,
+    )
+
+
+@router.get("/cases/{case_id}/cves", response=list[CveOut], summary="The case's CVE IDs")
+def cves(request: HttpRequest, case_id: int) -> list[CveOut]:
+    access = access_case_by_id(actor_of(request), case_id)
+    return [_cve(row) for row in cves_of_case(access.case)]
+
+
+@router.post(
+    "/cases/{case_id}/vulnerabilities/{vuln_id}/cve",
+    response={201: CveOut},
+    summary="Reserve a CVE ID for a vulnerability (local block or CVE Services)",
+)
+def reserve(request: HttpRequest, case_id: int, vuln_id: int) -> CveOut:
+    actor = actor_of(request)
+    access = access_case_by_id(actor, case_id)
+    return _cve(reserve_cve(access, access_vulnerability(access, vuln_id), actor=actor))
+
+
+class RejectIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AssignIn(Schema):
+    vulnerability_id: int
+
+
+@router.post("/cases/{case_id}/cves/{cve_id}/reject", response=CveOut, summary="Reject a CVE ID")
+def reject(request: HttpRequest, case_id: int, cve_id: str, data: RejectIn) -> CveOut:
+    actor = actor_of(request)
+    access = access_case_by_id(actor, case_id)
+    cve = access_cve(access, cve_id)
+    return _cve(reject_cve(access, cve, reason=data.reason, actor=actor))
+
+
+@router.post(
+    "/cases/{case_id}/cves/{cve_id}/assign",
+    response=CveOut,
+    summary="Give a reserved, unassigned CVE ID to a vulnerability",
+)
+def assign(request: HttpRequest, case_id: int, cve_id: str, data: AssignIn) -> CveOut:
+    actor = actor_of(request)
+    access = access_case_by_id(actor, case_id)
+    cve = access_cve(access, cve_id)
+    vulnerability = access_vulnerability(access, data.vulnerability_id)
+    return _cve(do_assign_cve(access, cve, vulnerability, actor=actor))

@@ -10,9 +10,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from lockstep.advisories.publication import do_reporter_posted
 from lockstep.api.auth import actor_of
 from lockstep.cases.actions.posts import UploadedFile
 from lockstep.cases.models import Route
+from lockstep.channels.public import public_url
 from lockstep.channels.queries import access_routing_channel_by_slug
 from lockstep.core import clock
 from lockstep.core.actor import Actor
@@ -198,6 +200,34 @@ def reporter_message(request: HttpRequest, token: str, data: MessageIn) -> Messa
         report, body=data.body, from_reporter=True, actor=Actor.reporter(report.pk)
     )
     return MessageOut(kind=message.kind, body=message.body, created_at=message.created_at)
+
+
+class PublicPostIn(Schema):
+    url: str = Field("", description="Link to your post; empty: Lockstep posts it now for you")
+
+
+class PublicPostOut(Schema):
+    advisory: str
+    posted_by: str = Field(description="reporter (at url) or lockstep (on the public list)")
+    url: str
+
+
+@router.post(
+    "/track/{token}/public-post",
+    auth=None,
+    response=PublicPostOut,
+    summary="Reporter: I posted the details publicly (or: post them for me now)",
+)
+def reporter_public_post(request: HttpRequest, token: str, data: PublicPostIn) -> PublicPostOut:
+    report = access_report_by_token(token)
+    advisory = do_reporter_posted(report, url=data.url, actor=Actor.reporter(report.pk))
+    if advisory.reporter_posted_url:
+        return PublicPostOut(
+            advisory=advisory.public_id, posted_by="reporter", url=advisory.reporter_posted_url
+        )
+    post = advisory.public_post
+    url = public_url(post) if post is not None else ""
+    return PublicPostOut(advisory=advisory.public_id, posted_by="lockstep", url=url)
 
 
 @router.get("/reports", response=list[ReportOut], summary="Triage inbox (my projects)")
