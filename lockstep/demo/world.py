@@ -2,7 +2,8 @@
 
 One upstream project (libquokka, a compression library) with its team; three vendors that
 ship it, each with two members holding real OpenPGP keys; a coordinator that runs a private
-list (distros-like policy: 14 days max, 7 preferred, 24 hours min) and a public list.
+list (distros-like policy: 14 days max, 7 preferred, 24 hours min) and a public list; and one
+older issue, public from the start, whose advisory is in the public archive.
 """
 
 from __future__ import annotations
@@ -15,15 +16,22 @@ from django.db import transaction
 
 from lockstep.accounts.actions import do_create_user
 from lockstep.accounts.models import User
+from lockstep.advisories.publication import do_publish_now
+from lockstep.cases.actions.embargo import do_edit_advisory_draft
+from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
+from lockstep.cases.models import Route
+from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.actions import do_add_channel_member, do_create_channel
 from lockstep.channels.models import ChannelKind
-from lockstep.core.actor import Actor
+from lockstep.core.actor import Actor, ActorKind
 from lockstep.embargo.policy import DISTROS
+from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
 from lockstep.mailgw.crypto.base import get_openpgp
 from lockstep.orgs.actions import do_add_member, do_add_org_key, do_add_user_key
 from lockstep.orgs.actions import do_create_organization as create_org
 from lockstep.orgs.models import Organization, OrgKind, Role
 from lockstep.projects.actions import do_add_redistributor, do_create_project
+from lockstep.projects.models import Project
 
 DEMO_PASSWORD = "quokka-demo-password"  # noqa: S105 - printed on purpose: demo accounts only
 DEMO_MARKER_SLUG = "libquokka-team"
@@ -148,4 +156,63 @@ def build_demo_world(*, keys_dir: Path | None = None) -> DemoWorld:
         do_add_redistributor(project, vendor, downstream_purl=purl, actor=actor)
         do_add_channel_member(private, vendor, actor=actor)
     _person("Rita Researcher", "rita@research.example", "researcher", world, keys_dir)
+    _public_advisory(project)
     return world
+
+
+def _public_advisory(project: Project) -> None:
+    """An older issue that was public from the start: its advisory fills the archive."""
+    reported = do_submit_report(
+        project,
+        ReportInput(
+            title="Infinite loop in quokka_scan() on a truncated header",
+            description="A stream cut inside its header makes quokka_scan() spin for ever.",
+            credit_as="Rita Researcher",
+        ),
+        actor=Actor.anonymous(),
+    )
+    case = do_accept_report(
+        reported.report,
+        Acceptance(
+            route=Route.PUBLIC_LIST,
+            override_reason="Reported on the public issue tracker: already public.",
+        ),
+        actor=Actor.system("demo"),
+    )
+    quinn = User.objects.get(email="quinn@libquokka.example")
+    lead = Actor(kind=ActorKind.USER, label=quinn.email, user_id=quinn.pk)
+    access = access_case_by_id(lead, case.pk)
+    do_add_vulnerability(
+        access,
+        VulnerabilityInput(
+            title="Infinite loop in quokka_scan() on a truncated header",
+            description="quokka_scan() retries a short read without limit.",
+            cwe="CWE-835",
+            cvss3="CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H",
+            affected=[
+                {
+                    "purl": "pkg:pypi/quokka-python",
+                    "ranges": [{"introduced": "0", "fixed": "1.3.1"}],
+                }
+            ],
+            references=[
+                {"type": "FIX", "url": "https://git.libquokka.example/libquokka.git/commit/9c1d"}
+            ],
+            credits=[{"name": "Rita Researcher", "type": "FINDER"}],
+        ),
+        actor=lead,
+    )
+    do_edit_advisory_draft(
+        access,
+        summary="quokka-python before 1.3.1 loops for ever on a truncated stream header.",
+        details=(
+            "quokka_scan() reads the stream header in a loop and retries a short read without "
+            "limit. A stream cut inside its header therefore never ends: a denial of service "
+            "for any service that decompresses untrusted input. Version 1.3.1 gives up after "
+            "the end of input and reports QUOKKA_ETRUNCATED."
+        ),
+        release_version="1.3.1",
+        reporter_posts=False,
+        actor=lead,
+    )
+    do_publish_now(access_case_by_id(lead, case.pk), actor=lead)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lockstep.advisories.models import Advisory
 from lockstep.audit.record import verify
 from lockstep.channels.models import Channel, ChannelKind
 from lockstep.demo.world import build_demo_world
@@ -32,5 +33,12 @@ def test_demo_world_has_what_the_issue_names() -> None:
     project = Project.objects.get(slug="libquokka")
     decision = decide_route(routing_facts_for(project, already_public=False))
     assert decision.route is Route.PRIVATE_COORDINATION
+    advisory = Advisory.objects.get()
+    assert advisory.osv[0]["affected"][0]["package"] == {
+        "ecosystem": "PyPI",
+        "name": "quokka-python",
+        "purl": "pkg:pypi/quokka-python",
+    }
+    assert advisory.public_post is not None  # posted to the demo's public list
     assert verify().ok
     assert build_demo_world().created is False
