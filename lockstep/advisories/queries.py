@@ -57,7 +57,8 @@ def matching_osv(query: PackageQuery, *, now: datetime) -> list[dict[str, Any]]:
         .distinct()
     )
     found: list[dict[str, Any]] = []
-    for advisory in Advisory.objects.filter(pk__in=list(candidates)).order_by("-published_at"):
+    rows = Advisory.objects.filter(pk__in=list(candidates)).only("published_at", "snapshot", "osv")
+    for advisory in rows.order_by("-published_at"):
         snapshot = snapshot_of(advisory)
         for position, vuln in enumerate(snapshot.vulnerabilities):
             if position < len(advisory.osv) and affects(query, vuln.affected):

@@ -19,10 +19,13 @@ an invalid record).
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 import requests
@@ -33,6 +36,7 @@ from cvelib.cve_api import (  # type: ignore[import-untyped]
 )
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 
 from lockstep.core.errors import LockstepError, ValidationError
 from lockstep.cve.policy import cna_container, parse_cve_id
@@ -253,9 +257,16 @@ def check_cve_record(record: dict[str, Any]) -> None:
     """
     container = copy.deepcopy(cna_container(record))
     container.setdefault("providerMetadata", {"orgId": _PLACEHOLDER_ORG_ID})
-    try:
-        CveRecord.validate(container, CveRecord.Schemas.CNA_PUBLISHED)
-    except CveRecordValidationError as exc:
-        problems = "; ".join(sorted({error.message for error in exc.errors or []})[:5])
+    errors = list(_cna_validator().iter_errors(container))
+    if errors:
+        problems = "; ".join(sorted({error.message for error in errors})[:5])
         msg = f"The CVE record does not follow the CVE JSON 5 schema: {problems}"
-        raise ValidationError(msg[:_MAX_DETAIL], field="record") from None
+        raise ValidationError(msg[:_MAX_DETAIL], field="record")
+
+
+@functools.cache
+def _cna_validator() -> Draft7Validator:
+    """cvelib's published-CNA-container schema, compiled once (cvelib's own `validate` reads
+    and compiles it on every call: about 2 ms a record)."""
+    with Path(CveRecord.Schemas.CNA_PUBLISHED).open(encoding="utf-8") as handle:
+        return Draft7Validator(json.load(handle))

@@ -79,6 +79,8 @@ def fan_out(spec: MailSpec, recipients: Sequence[Recipient]) -> list[OutboundMes
     if not transaction.get_connection().in_atomic_block:
         msg = "fan_out() must run inside the transaction of the change it announces"
         raise RuntimeError(msg)
+    if not recipients:
+        return []
     rows = OutboundMessage.objects.bulk_create(
         _copy(spec, r, choose_protection(spec, r)) for r in recipients
     )
