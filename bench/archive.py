@@ -827,7 +827,7 @@ def _case(spec: AdvisorySpec, project: Any, lead: Any) -> Any:
     from lockstep.cases.models import Route
     from lockstep.cases.queries import access_case_by_id
     from lockstep.core.actor import Actor
-    from lockstep.cve.actions import reserve_cve
+    from lockstep.cve.actions.reserving import reserve_cve
     from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
 
     submitted = do_submit_report(

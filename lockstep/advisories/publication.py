@@ -44,7 +44,7 @@ from lockstep.channels.public import do_post_public
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, LockstepError, ValidationError
-from lockstep.cve.actions import do_hold_cve_record
+from lockstep.cve.actions.records import do_hold_cve_record
 from lockstep.cve.models import CveId
 from lockstep.intake.models import MessageKind, Report, ReportMessage
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out

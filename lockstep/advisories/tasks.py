@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from lockstep.advisories.models import Advisory
 from lockstep.advisories.publication import do_post_for_silent_reporter, do_publish_due
-from lockstep.cases.actions.embargo import do_send_reminder
+from lockstep.cases.actions.reminders import do_send_reminder
 from lockstep.cases.models import Case, Reminder, Route
 from lockstep.core import clock
 from lockstep.core.actor import Actor

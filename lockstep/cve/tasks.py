@@ -8,7 +8,7 @@ from django.db.models import Min
 from django_tasks import task
 
 from lockstep.core import clock
-from lockstep.cve.actions import publish_due_records
+from lockstep.cve.actions.records import publish_due_records
 from lockstep.cve.models import CveId, CveState
 
 BATCH = 50

@@ -30,7 +30,8 @@ from lockstep.cases.queries import CaseAccess, access_case_by_id, access_vulnera
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import Conflict, ValidationError
-from lockstep.cve.actions import reject_cve, reserve_cve
+from lockstep.cve.actions.rejecting import reject_cve
+from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.cve.client import CveAuthorityError
 from lockstep.cve.queries import access_cve
 from lockstep.web.errors import domain_errors

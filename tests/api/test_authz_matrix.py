@@ -21,7 +21,7 @@ from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerabilit
 from lockstep.cases.models import Participant
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.actor import Actor
-from lockstep.cve.actions import reserve_cve
+from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.intake.actions import ReportInput, do_submit_report
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world, disclosure_in

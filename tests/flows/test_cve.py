@@ -21,19 +21,16 @@ from lockstep.cases.models import Case, Vulnerability
 from lockstep.cases.queries import CaseAccess, access_case_by_id
 from lockstep.core.actor import Actor, ActorKind
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from lockstep.cve.actions import (
+from lockstep.cve.actions.records import (
     PublishSummary,
     claim_due_records,
-    do_assign_cve,
     do_hold_cve_record,
     do_mark_cve_published,
     do_record_cve_publish_failure,
-    do_record_cve_rejected,
     publish_due_records,
-    reject_cve,
-    reserve_cve,
-    update_cve_record,
 )
+from lockstep.cve.actions.rejecting import do_record_cve_rejected, reject_cve, update_cve_record
+from lockstep.cve.actions.reserving import do_assign_cve, reserve_cve
 from lockstep.cve.client import CveAuthorityError
 from lockstep.cve.models import CveId, CveSource, CveState
 from lockstep.cve.queries import access_cve, cve_of_vulnerability, cves_of_case, stale_reserved_for

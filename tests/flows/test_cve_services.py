@@ -23,14 +23,9 @@ from lockstep.cases.models import Vulnerability
 from lockstep.cases.queries import CaseAccess, access_case_by_id
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied
-from lockstep.cve.actions import (
-    do_hold_cve_record,
-    do_record_reserved_cve,
-    publish_due_records,
-    reject_cve,
-    reserve_cve,
-    update_cve_record,
-)
+from lockstep.cve.actions.records import do_hold_cve_record, publish_due_records
+from lockstep.cve.actions.rejecting import reject_cve, update_cve_record
+from lockstep.cve.actions.reserving import do_record_reserved_cve, reserve_cve
 from lockstep.cve.client import CveAuthorityError
 from lockstep.cve.models import CveId, CveSource, CveState
 from lockstep.cve.tasks import next_due, publish_cve_records

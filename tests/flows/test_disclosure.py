@@ -37,9 +37,9 @@ from lockstep.cases.actions.embargo import (
     do_record_early_release,
     do_report_breach,
     do_request_extension,
-    do_send_reminder,
 )
 from lockstep.cases.actions.participants import do_set_status
+from lockstep.cases.actions.reminders import do_send_reminder
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Case, Reminder, RequestState, Status
 from lockstep.cases.queries import access_case_by_id

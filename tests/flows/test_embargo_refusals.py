@@ -16,8 +16,8 @@ from lockstep.cases.actions.embargo import (
     do_edit_advisory_draft,
     do_report_breach,
     do_request_extension,
-    do_send_reminder,
 )
+from lockstep.cases.actions.reminders import do_send_reminder
 from lockstep.cases.models import Case
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.errors import Conflict, NotFound, ValidationError

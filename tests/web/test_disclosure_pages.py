@@ -17,7 +17,7 @@ from lockstep.cases.actions.embargo import do_edit_advisory_draft
 from lockstep.cases.models import Case, EmbargoBreach, ExtensionRequest
 from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.models import ChannelKind
-from lockstep.cve.actions import reserve_cve
+from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.cve.tasks import publish_cve_records
 from lockstep.intake.actions import Acceptance, do_accept_report
 from tests.conftest import actor_for

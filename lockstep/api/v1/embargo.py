@@ -30,7 +30,8 @@ from lockstep.cases.queries import (
     embargo_view,
 )
 from lockstep.core.actor import Actor
-from lockstep.cve.actions import do_assign_cve, reject_cve, reserve_cve
+from lockstep.cve.actions.rejecting import reject_cve
+from lockstep.cve.actions.reserving import do_assign_cve, reserve_cve
 from lockstep.cve.models import CveId
 from lockstep.cve.queries import access_cve, cves_of_case
 

@@ -10,20 +10,17 @@ from django.db import transaction
 from lockstep.accounts.models import User
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
-from lockstep.cases.actions.posts import add_post, case_url, list_headers
+from lockstep.cases.actions.posts import add_post
 from lockstep.cases.models import (
     Case,
     DateAgreement,
     EarlyRelease,
     EmbargoBreach,
     ExtensionRequest,
-    Reminder,
     RequestState,
 )
 from lockstep.cases.queries import (
     CaseAccess,
-    mail_recipients,
-    not_fix_ready_org_ids,
     seat_of,
 )
 from lockstep.channels.queries import policy_of
@@ -32,14 +29,12 @@ from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, ValidationError
 from lockstep.embargo import early
 from lockstep.embargo.policy import ExtensionOutcome, decide_extension
-from lockstep.embargo.reminders import Kind, hours_left
-from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
 
 REASON_MAX = 5000
 ANNOUNCER = "Lockstep"
 
 
-def _when(value: datetime) -> str:
+def when_text(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
@@ -56,7 +51,7 @@ def _locked(access: CaseAccess) -> Case:
     )
     if case.published_at is not None:
         raise Conflict(
-            f"This case is public since {_when(case.published_at)}: the embargo is over."
+            f"This case is public since {when_text(case.published_at)}: the embargo is over."
         )
     return case
 
@@ -68,12 +63,10 @@ def date_changed(
     case.disclosure_agreed_at = None
     case.save(update_fields=["disclosure_agreed_at"])
     if not quiet and case.disclosure_at is not None and case.disclosure_at != before:
-        was = f" (was {_when(before)})" if before else ""
-        announce(
-            case,
-            f"The public disclosure date is now {_when(case.disclosure_at)}{was}. {why}".strip(),
-            actor=actor,
-        )
+        was = f" (was {when_text(before)})" if before else ""
+        now_set = when_text(case.disclosure_at)
+        text = f"The public disclosure date is now {now_set}{was}. {why}".rstrip()
+        announce(case, text, actor=actor)
     moments.case_moments_changed(case.pk)
 
 
@@ -116,7 +109,7 @@ def do_confirm_date(access: CaseAccess, *, actor: Actor) -> Case:
     )
     announce(
         case,
-        f"The disclosure date {_when(case.disclosure_at)} is agreed. Prepare fixed packages "
+        f"The disclosure date {when_text(case.disclosure_at)} is agreed. Prepare fixed packages "
         "before it; publish on or after it, not before.",
         actor=actor,
     )
@@ -145,7 +138,8 @@ def do_request_extension(
         )
     requested = clock.require_aware(requested, name="requested")
     if requested <= case.disclosure_at:
-        msg = f"{_when(requested)} is not later than the current date {_when(case.disclosure_at)}."
+        current = when_text(case.disclosure_at)
+        msg = f"{when_text(requested)} is not later than the current date {current}."
         raise ValidationError(msg, field="requested")
     seat = seat_of(access)
     request = ExtensionRequest.objects.create(
@@ -165,8 +159,8 @@ def do_request_extension(
     )
     announce(
         case,
-        f"{seat.org.name} asks to move the disclosure date from {_when(case.disclosure_at)} "
-        f"to {_when(requested)}. Reason: {text}",
+        f"{seat.org.name} asks to move the disclosure date from {when_text(case.disclosure_at)} "
+        f"to {when_text(requested)}. Reason: {text}",
         actor=actor,
     )
     return request
@@ -326,64 +320,6 @@ def do_record_early_release(
     )
     announce(case, early.participant_warning(chosen, project=project, version=checked), actor=actor)
     return release
-
-
-def reminder_text(case: Case, kind: Kind, *, now: datetime) -> str:
-    assert case.disclosure_at is not None  # noqa: S101 - callers check
-    if kind == Kind.T_0:
-        return (
-            f'The embargo on "{case.title}" ends now ({_when(case.disclosure_at)}). '
-            "Publish your fixed packages and advisories. Exploits shared in this case must be "
-            "made public within 7 days."
-        )
-    left = hours_left(case.disclosure_at, now=now)
-    return (
-        f'Reminder: "{case.title}" becomes public at {_when(case.disclosure_at)}, in about '
-        f'{left} hour{"s" if left != 1 else ""}. Your organisation has not reported "fix '
-        f'ready" yet: set your status in the case room, {case_url(case)}'
-    )
-
-
-@transaction.atomic
-def do_send_reminder(case_id: int, kind: Kind, *, actor: Actor) -> Reminder | None:
-    """Send one reminder for the case's current date, once; None when already sent or moot.
-
-    Before the date it goes to the organisations that have not reported "fix ready"; at the
-    date (T-0) to everyone. It is mailed through the outbox like any case mail.
-    """
-    case = Case.objects.select_for_update(of=("self",)).select_related("channel").get(pk=case_id)
-    if case.disclosure_at is None:
-        return None
-    sent = Reminder.objects.filter(case=case, kind=kind.value, disclosure_at=case.disclosure_at)
-    if sent.exists():
-        return None
-    now = clock.now()
-    org_ids = None if kind == Kind.T_0 else not_fix_ready_org_ids(case)
-    recipients = mail_recipients(case, except_user_id=None, org_ids=org_ids)
-    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
-    spec = MailSpec(
-        subject=f"{tag} Reminder: {case.title}".strip(),
-        body=f"{reminder_text(case, kind, now=now)}\n\n-- \n{case_url(case)}\n",
-        headers=list_headers(case),
-        case_id=case.pk,
-        confidential=case.route == "private-coordination",
-        read_url=case_url(case),
-    )
-    fan_out(spec, recipients)
-    reminder = Reminder.objects.create(
-        case=case,
-        kind=kind.value,
-        disclosure_at=case.disclosure_at,
-        sent_at=now,
-        recipients=len(recipients),
-    )
-    record_case(
-        CaseTag.REMINDER_SENT,
-        case,
-        actor=actor,
-        data={"kind": kind.value, "disclosure_at": case.disclosure_at, "to": len(recipients)},
-    )
-    return reminder
 
 
 DRAFT_MAX = 100_000

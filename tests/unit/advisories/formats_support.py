@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from jsonschema.protocols import Validator
 
-from lockstep.advisories.formats.csaf import CWE_NAMES
+from lockstep.advisories.formats.cwe import CWE_NAMES
 from lockstep.advisories.snapshot import AdvisorySnapshot, TimelineEntry, VulnSnapshot
 from lockstep.cases.vulndata import (
     CreditType,

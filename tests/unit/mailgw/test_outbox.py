@@ -29,7 +29,6 @@ from tests.factories.keys import KeyPair
 from tests.flows.test_serve import free_port
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SECRET = "The overflow is in quokka_inflate()."
 
 
@@ -49,6 +48,11 @@ def test_protection_never_leaks_embargoed_text(
 ) -> None:
     spec = MailSpec(subject="s", body="b", confidential=confidential)
     assert choose_protection(spec, Recipient("a@example.org", key, plain_ok)) is expected
+
+
+def _tomorrow() -> datetime:
+    """A moment after every copy queued by the test is due, whatever today's date."""
+    return datetime.now(UTC) + timedelta(days=1)
 
 
 def _queue(*recipients: Recipient, confidential: bool = True) -> list[OutboundMessage]:
@@ -87,7 +91,7 @@ def test_notice_and_plain_copies(django_capture_on_commit_callbacks: Any) -> Non
 
 def test_folder_transport_writes_each_copy(tmp_path: Path) -> None:
     _queue(Recipient("a@example.org", plain_ok=True), Recipient("b@example.org", plain_ok=True))
-    report = deliver_due(FolderTransport(tmp_path), now=NOW + timedelta(days=1))
+    report = deliver_due(FolderTransport(tmp_path), now=_tomorrow())
     assert report.sent == 2
     files = sorted(tmp_path.glob("*.eml"))
     assert len(files) == 2
@@ -151,7 +155,7 @@ def test_real_smtp_one_connection_per_batch_and_a_refused_recipient(
         Recipient("gone@example.org", plain_ok=True),
     )
     transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}?connections=1"))
-    report = deliver_due(transport, now=NOW + timedelta(days=1))
+    report = deliver_due(transport, now=_tomorrow())
     assert (report.sent, report.failed) == (5, 1)
     assert sink.sessions == 1
     assert sorted(rcpt for rcpt, _ in sink.messages) == [f"m{n}@example.org" for n in range(5)]
@@ -168,7 +172,7 @@ def test_parallel_sessions_send_each_copy_once(sink: Sink, smtp_port: int) -> No
         Recipient("gone@example.org", plain_ok=True),
     )
     transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}?connections=4"))
-    report = deliver_due(transport, now=NOW + timedelta(days=1))
+    report = deliver_due(transport, now=_tomorrow())
     assert (report.sent, report.failed) == (40, 1)
     assert sink.sessions == 4
     delivered = sorted(rcpt for rcpt, _ in sink.messages)
@@ -183,7 +187,7 @@ def test_an_encrypted_copy_crosses_real_smtp_intact(
     public, secret = alice_key.public, alice_key.secret
     _queue(Recipient("alice@example.org", key=public))
     transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}"))
-    assert deliver_due(transport, now=NOW + timedelta(days=1)).sent == 1
+    assert deliver_due(transport, now=_tomorrow()).sent == 1
     ((rcpt, data),) = sink.messages
     assert rcpt == "alice@example.org"
     assert len(data) > 1000

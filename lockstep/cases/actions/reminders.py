@@ -1,0 +1,77 @@
+"""Embargo reminders: before the date to the organisations not yet "fix ready", mailed
+through the outbox; each (case, kind, date) once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from lockstep.audit.tags import CaseTag
+from lockstep.cases.actions.common import record_case
+from lockstep.cases.actions.embargo import when_text
+from lockstep.cases.actions.posts import case_url, list_headers
+from lockstep.cases.models import Case, Reminder
+from lockstep.cases.queries import mail_recipients, not_fix_ready_org_ids
+from lockstep.core import clock
+from lockstep.core.actor import Actor
+from lockstep.embargo.reminders import Kind, hours_left
+from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
+
+
+def reminder_text(case: Case, kind: Kind, *, now: datetime) -> str:
+    assert case.disclosure_at is not None  # noqa: S101 - callers check
+    if kind == Kind.T_0:
+        return (
+            f'The embargo on "{case.title}" ends now ({when_text(case.disclosure_at)}). '
+            "Publish your fixed packages and advisories. Exploits shared in this case must be "
+            "made public within 7 days."
+        )
+    left = hours_left(case.disclosure_at, now=now)
+    return (
+        f'Reminder: "{case.title}" becomes public at {when_text(case.disclosure_at)}, in about '
+        f'{left} hour{"s" if left != 1 else ""}. Your organisation has not reported "fix '
+        f'ready" yet: set your status in the case room, {case_url(case)}'
+    )
+
+
+@transaction.atomic
+def do_send_reminder(case_id: int, kind: Kind, *, actor: Actor) -> Reminder | None:
+    """Send one reminder for the case's current date, once; None when already sent or moot.
+
+    Before the date it goes to the organisations that have not reported "fix ready"; at the
+    date (T-0) to everyone. It is mailed through the outbox like any case mail.
+    """
+    case = Case.objects.select_for_update(of=("self",)).select_related("channel").get(pk=case_id)
+    if case.disclosure_at is None:
+        return None
+    sent = Reminder.objects.filter(case=case, kind=kind.value, disclosure_at=case.disclosure_at)
+    if sent.exists():
+        return None
+    now = clock.now()
+    org_ids = None if kind == Kind.T_0 else not_fix_ready_org_ids(case)
+    recipients = mail_recipients(case, except_user_id=None, org_ids=org_ids)
+    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
+    spec = MailSpec(
+        subject=f"{tag} Reminder: {case.title}".strip(),
+        body=f"{reminder_text(case, kind, now=now)}\n\n-- \n{case_url(case)}\n",
+        headers=list_headers(case),
+        case_id=case.pk,
+        confidential=case.route == "private-coordination",
+        read_url=case_url(case),
+    )
+    fan_out(spec, recipients)
+    reminder = Reminder.objects.create(
+        case=case,
+        kind=kind.value,
+        disclosure_at=case.disclosure_at,
+        sent_at=now,
+        recipients=len(recipients),
+    )
+    record_case(
+        CaseTag.REMINDER_SENT,
+        case,
+        actor=actor,
+        data={"kind": kind.value, "disclosure_at": case.disclosure_at, "to": len(recipients)},
+    )
+    return reminder
