@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -27,9 +25,7 @@ from lockstep.cases.models import (
 from lockstep.cases.policy import can_lead_case, can_view_case
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
-from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage
-from lockstep.mailgw.outbound.outbox import Recipient
-from lockstep.orgs.models import Membership, OpenPGPKey, Organization
+from lockstep.orgs.models import Organization
 from lockstep.orgs.queries import org_ids_of
 
 NOT_FOUND = "No such case."
@@ -316,90 +312,6 @@ def not_fix_ready_org_ids(case: Case) -> list[int]:
         .filter(done__lt=max(count, 1))
     )
     return sorted(seats.values_list("org_id", flat=True))
-
-
-def mail_recipients(
-    case: Case, *, except_user_id: int | None, org_ids: Collection[int] | None = None
-) -> list[Recipient]:
-    """Every member of every participating organisation (or of `org_ids` among them), with
-    their newest usable key, and whether they may get clear text (they chose it, and the
-    case's channel allows it)."""
-    members = Membership.objects.filter(org__case_seats__case=case, user__is_active=True)
-    if org_ids is not None:
-        members = members.filter(org_id__in=org_ids)
-    members = (
-        members.exclude(user_id=except_user_id or 0)
-        .select_related("user")
-        .prefetch_related(
-            Prefetch(
-                "user__openpgp_keys",
-                queryset=OpenPGPKey.objects.filter(
-                    removed_at__isnull=True, can_encrypt=True
-                ).order_by("-added_at"),
-                to_attr="usable_keys",
-            )
-        )
-        .order_by("user__email")
-    )
-    channel_allows_plain = bool(case.channel and case.channel.allows_plain_mail)
-    seen: dict[str, Recipient] = {}
-    for membership in members:
-        user = membership.user
-        keys = user.usable_keys  # type: ignore[attr-defined]
-        seen.setdefault(
-            user.email,
-            Recipient(
-                address=user.email,
-                key=keys[0].armored if keys else "",
-                plain_ok=channel_allows_plain and user.plain_mail,
-            ),
-        )
-    return list(seen.values())
-
-
-def list_mail_for(actor: Actor, *, status: str) -> QuerySet[OutboundMessage]:
-    """Outbox copies an actor may manage: operators all; coordinators those of their cases.
-
-    Only the envelope is shown (address, protection, error), never the body.
-    """
-    rows = OutboundMessage.objects.filter(status=status).defer("body", "recipient_key")
-    if actor.is_privileged:
-        return rows.order_by("-id")
-    return rows.filter(case_id__in=_coordinated_case_ids(actor)).order_by("-id")
-
-
-def _coordinated_case_ids(actor: Actor) -> QuerySet[Participant, Any]:
-    return Participant.objects.filter(
-        org_id__in=org_ids_of(actor), role=ParticipantRole.COORDINATOR
-    ).values("case_id")
-
-
-def coordinated_case_ids(actor: Actor) -> set[int]:
-    return set(_coordinated_case_ids(actor).values_list("case_id", flat=True))
-
-
-def list_held_inbound(actor: Actor) -> QuerySet[InboundMessage]:
-    """Held inbound mail an actor may decide on: operators all; coordinators their cases'.
-    An operator outside a case sees its held mail's envelope, not its subject (the page
-    hides it): embargoed details are need-to-know."""
-    rows = InboundMessage.objects.filter(status=InboundStatus.HELD).defer("raw")
-    if actor.is_privileged:
-        return rows.order_by("-id")
-    return rows.filter(case_id__in=_coordinated_case_ids(actor)).order_by("-id")
-
-
-def access_held_inbound(actor: Actor, message_id: int) -> InboundMessage:
-    found = list_held_inbound(actor).filter(pk=message_id).first()
-    if found is None:
-        raise NotFound("No such held message.")
-    return found
-
-
-def access_held_mail(actor: Actor, row_id: int) -> OutboundMessage:
-    found = list_mail_for(actor, status="held").filter(pk=row_id).first()
-    if found is None:
-        raise NotFound("No such held message.")
-    return found
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from lockstep.cases.queries import (
+from lockstep.cases.mail_queries import (
     access_held_inbound,
     access_held_mail,
     coordinated_case_ids,

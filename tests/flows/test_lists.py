@@ -14,7 +14,8 @@ from django.test import Client
 from lockstep.accounts.actions import do_set_plain_mail
 from lockstep.audit.models import AuditEvent
 from lockstep.cases.actions.posts import do_add_post
-from lockstep.cases.queries import access_case_by_id, mail_recipients
+from lockstep.cases.mail_queries import mail_recipients
+from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.actions import do_add_channel_member, do_set_channel_mail
 from lockstep.channels.models import ChannelKind, PublicPost
 from lockstep.channels.public import do_post_public

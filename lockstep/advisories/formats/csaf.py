@@ -34,7 +34,6 @@ Choices made to get there:
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,8 +42,9 @@ from typing import Any
 from cvss import CVSS3
 from packageurl import PackageURL
 
-from lockstep.advisories.formats.cwe import CWE_NAMES
+from lockstep.advisories.formats.cwe import cwe_name
 from lockstep.advisories.formats.osv import timestamp
+from lockstep.advisories.formats.products import ProductTree, package_label, vers_range
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
 from lockstep.cases.vulndata import AffectedPackage, CreditType, VersionRange, parse_cvss
 
@@ -69,19 +69,6 @@ CREDIT_ROLES: dict[CreditType, str] = {
     CreditType.OTHER: "other contribution",
 }
 
-# What mandatory test 6.1.31 takes for a range when it is the name of a product_version.
-_RANGE_LIKE = re.compile(
-    r"^[<>]|\.[xX](?![0-9A-Za-z_])|\.\*|\b(?:prior|before|earlier|later|through|all)\b",
-    re.IGNORECASE,
-)
-_VERS_TYPE = re.compile(r"^[a-z][a-z0-9.-]*$")
-_VERS_RESERVED = frozenset("<>=!*|%")
-
-
-def cwe_name(cwe: str) -> str | None:
-    """The catalog name of a CWE ("CWE-79"), when `CWE_NAMES` knows it."""
-    return CWE_NAMES.get(cwe)
-
 
 def csaf_url(snapshot: AdvisorySnapshot) -> str:
     """Where this document is served: the advisory page's URL with ".csaf.json" added (without
@@ -96,7 +83,7 @@ def render_csaf(snapshot: AdvisorySnapshot) -> dict[str, Any]:
     repeated = [cve for cve, n in Counter(snapshot.cve_ids).items() if n > 1]
     if repeated:
         raise ValueError(f"{', '.join(repeated)} is given to more than one vulnerability.")
-    tree = _Tree(snapshot.project_name)
+    tree = ProductTree(snapshot.project_name)
     vulnerabilities = [_vulnerability(snapshot, vuln, tree) for vuln in snapshot.vulnerabilities]
     return {
         "document": _document(snapshot),
@@ -174,119 +161,6 @@ def _aggregate_severity(snapshot: AdvisorySnapshot) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Product tree
-
-
-@dataclass
-class _Package:
-    branch_name: str
-    leaves: list[dict[str, Any]] = field(default_factory=list)
-
-
-class _Tree:
-    """The product tree, built while the vulnerabilities ask for product IDs."""
-
-    def __init__(self, vendor: str) -> None:
-        self.vendor = vendor
-        self._packages: dict[str, _Package] = {}
-        self._ids: dict[tuple[str, str, str], str] = {}
-        self._project: dict[str, Any] | None = None
-
-    def _new_id(self) -> str:
-        return f"CSAFPID-{len(self._ids) + 1:04d}"
-
-    def _package(self, purl: str) -> _Package:
-        found = self._packages.get(purl)
-        if found is None:
-            name = package_label(purl)
-            if any(p.branch_name == name for p in self._packages.values()):
-                name = f"{name} ({PackageURL.from_string(purl).type})"
-            found = self._packages[purl] = _Package(name)
-        return found
-
-    def leaf(self, purl: str, category: str, name: str, helper: str) -> str:
-        """The product ID of a version (or version range) of a package, added on first use."""
-        key = (purl, category, name)
-        if key not in self._ids:
-            package = self._package(purl)
-            self._ids[key] = product_id = self._new_id()
-            product = {
-                "name": f"{self.vendor} {package.branch_name} {name}",
-                "product_id": product_id,
-                "product_identification_helper": {"purl": helper},
-            }
-            package.leaves.append({"category": category, "name": name, "product": product})
-        return self._ids[key]
-
-    def project(self) -> str:
-        """The product ID of the project as a whole (no version)."""
-        key = ("", "project", "")
-        if key not in self._ids:
-            self._ids[key] = product_id = self._new_id()
-            self._project = {
-                "category": "product_name",
-                "name": self.vendor,
-                "product": {"name": self.vendor, "product_id": product_id},
-            }
-        return self._ids[key]
-
-    def as_json(self) -> dict[str, Any]:
-        products: list[dict[str, Any]] = [
-            {"category": "product_name", "name": p.branch_name, "branches": p.leaves}
-            for p in self._packages.values()
-        ]
-        if self._project is not None:
-            products.append(self._project)
-        vendor = {"category": "vendor", "name": self.vendor, "branches": products}
-        return {"branches": [vendor]}
-
-
-def package_label(purl: str) -> str:
-    """A package's name as its ecosystem writes it ("@scope/name", "group:artifact", ...)."""
-    parsed = PackageURL.from_string(purl)
-    if parsed.type == "maven" and parsed.namespace:
-        return f"{parsed.namespace}:{parsed.name}"
-    return "/".join(part for part in (parsed.namespace, parsed.name) if part)
-
-
-def _versioned_purl(purl: str, version: str) -> str:
-    parsed = PackageURL.from_string(purl)
-    with_version = PackageURL(
-        type=parsed.type,
-        namespace=parsed.namespace,
-        name=parsed.name,
-        version=version,
-        qualifiers=parsed.qualifiers,
-        subpath=parsed.subpath,
-    )
-    return str(with_version.to_string())
-
-
-def _vers_version(version: str) -> str:
-    """A version inside a vers constraint: reserved and non-printable characters %-encoded."""
-    out: list[str] = []
-    for char in version:
-        if char in _VERS_RESERVED or not (char.isascii() and char.isprintable()) or char == " ":
-            out.extend(f"%{byte:02X}" for byte in char.encode())
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def vers_range(purl_type: str, span: VersionRange) -> str | None:
-    """The `vers:` form of a stored range; None for an empty range (introduced == fixed)."""
-    scheme = purl_type if _VERS_TYPE.match(purl_type) else "generic"
-    lower = "" if span.introduced == "0" else span.introduced
-    upper = ("<", span.fixed) if span.fixed else ("<=", span.last_affected)
-    if lower and lower == upper[1]:
-        return None if upper[0] == "<" else f"vers:{scheme}/{_vers_version(lower)}"
-    constraints = [f">={_vers_version(lower)}"] if lower else []
-    if upper[1]:
-        constraints.append(f"{upper[0]}{_vers_version(upper[1])}")
-    return f"vers:{scheme}/{'|'.join(constraints) or '*'}"
-
-
-# ---------------------------------------------------------------------------------------------
 # Vulnerabilities
 
 
@@ -306,7 +180,7 @@ class _Status:
 
 
 def _package_status(
-    tree: _Tree, package: AffectedPackage, status: _Status, advisory_url: str
+    tree: ProductTree, package: AffectedPackage, status: _Status, advisory_url: str
 ) -> None:
     purl_type = PackageURL.from_string(package.purl).type
     label = package_label(package.purl)
@@ -318,8 +192,8 @@ def _package_status(
         status.add_affected(product_id)
         status.remediations.append(_range_remedy(label, span, product_id, advisory_url))
         if span.fixed:
-            status.add_fixed(_version_leaf(tree, package.purl, purl_type, span.fixed))
-    listed = [_version_leaf(tree, package.purl, purl_type, v) for v in package.versions]
+            status.add_fixed(tree.version(package.purl, purl_type, span.fixed))
+    listed = [tree.version(package.purl, purl_type, v) for v in package.versions]
     for product_id in listed:
         status.add_affected(product_id)
     fixes = [r.fixed for r in package.ranges if r.fixed]
@@ -329,14 +203,6 @@ def _package_status(
     elif listed:
         details = f"No fixed version of {label} is named in this advisory."
         status.remediations.append(_remedy("none_available", details, listed, advisory_url))
-
-
-def _version_leaf(tree: _Tree, purl: str, purl_type: str, version: str) -> str:
-    helper = _versioned_purl(purl, version)
-    if _RANGE_LIKE.search(version):
-        vers = f"vers:{purl_type if _VERS_TYPE.match(purl_type) else 'generic'}/"
-        return tree.leaf(purl, "product_version_range", vers + _vers_version(version), helper)
-    return tree.leaf(purl, "product_version", version, helper)
 
 
 def _range_remedy(
@@ -366,7 +232,9 @@ def _remedy(category: str, details: str, product_ids: list[str], url: str) -> di
     return {"category": category, "details": details, "product_ids": product_ids, "url": url}
 
 
-def _vulnerability(snapshot: AdvisorySnapshot, vuln: VulnSnapshot, tree: _Tree) -> dict[str, Any]:
+def _vulnerability(
+    snapshot: AdvisorySnapshot, vuln: VulnSnapshot, tree: ProductTree
+) -> dict[str, Any]:
     status = _Status()
     for package in vuln.affected:
         _package_status(tree, package, status, snapshot.url)

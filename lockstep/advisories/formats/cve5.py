@@ -35,7 +35,7 @@ from typing import Any
 from cvss import CVSS3
 from packageurl import PackageURL
 
-from lockstep.advisories.formats.csaf import cwe_name, package_label
+from lockstep.advisories.formats.cwe import cwe_name
 from lockstep.advisories.formats.osv import (
     GIT_HOSTS,
     is_commit_range,
@@ -43,6 +43,7 @@ from lockstep.advisories.formats.osv import (
     repository_url,
     timestamp,
 )
+from lockstep.advisories.formats.products import package_label
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
 from lockstep.advisories.versions import ecosystem_for_purl
 from lockstep.cases.vulndata import AffectedPackage, ReferenceType, parse_cvss

@@ -91,3 +91,8 @@ CWE_NAMES: dict[str, str] = {
     "CWE-1333": "Inefficient Regular Expression Complexity",
     "CWE-1336": "Improper Neutralization of Special Elements Used in a Template Engine",
 }
+
+
+def cwe_name(cwe: str) -> str | None:
+    """The catalog name of a CWE ("CWE-79"), when `CWE_NAMES` knows it."""
+    return CWE_NAMES.get(cwe)

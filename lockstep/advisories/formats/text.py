@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 
 from packageurl import PackageURL
 
-from lockstep.advisories.formats.csaf import CREDIT_ROLES, cwe_name, package_label
+from lockstep.advisories.formats.csaf import CREDIT_ROLES
+from lockstep.advisories.formats.cwe import cwe_name
+from lockstep.advisories.formats.products import package_label
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
 from lockstep.advisories.versions import ecosystem_for_purl
 from lockstep.cases.vulndata import AffectedPackage, Severity, VersionRange, parse_cvss

@@ -11,8 +11,9 @@ from django.db import transaction
 
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case
+from lockstep.cases.mail_queries import mail_recipients
 from lockstep.cases.models import Attachment, Case, Post
-from lockstep.cases.queries import CaseAccess, mail_recipients
+from lockstep.cases.queries import CaseAccess
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError

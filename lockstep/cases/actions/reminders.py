@@ -11,8 +11,9 @@ from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case
 from lockstep.cases.actions.embargo import when_text
 from lockstep.cases.actions.posts import case_url, list_headers
+from lockstep.cases.mail_queries import mail_recipients
 from lockstep.cases.models import Case, Reminder
-from lockstep.cases.queries import mail_recipients, not_fix_ready_org_ids
+from lockstep.cases.queries import not_fix_ready_org_ids
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.embargo.reminders import Kind, hours_left

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from cvelib.cve_api import CveApi, CveRecord
 
-from lockstep.advisories.formats.csaf import render_csaf, vers_range
+from lockstep.advisories.formats.csaf import render_csaf
 from lockstep.advisories.formats.cve5 import cna_container, render_cve5
 from lockstep.advisories.formats.cwe import CWE_NAMES
 from lockstep.advisories.formats.osv import query_response, render_osv, timestamp
+from lockstep.advisories.formats.products import vers_range
 from lockstep.cases.vulndata import VersionRange, parse_affected, parse_references
 from tests.unit.advisories.formats_support import (
     CNA_PUBLISHED,
