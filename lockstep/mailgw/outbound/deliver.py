@@ -104,12 +104,13 @@ def _record_failure(
     row.save(update_fields=["status", "last_error", "attempts", "next_attempt_at", "claimed_until"])
 
 
-def _mark_sent(row: OutboundMessage, now: datetime) -> None:
-    """Recorded the moment the next hop accepts the copy, in its own short transaction, so a
-    worker killed later in the batch never sends this copy again."""
-    OutboundMessage.objects.filter(pk=row.pk).update(
-        status=OutboxStatus.SENT, sent_at=now, last_error="", claimed_until=None
-    )
+def _mark_sent(row_ids: list[int], now: datetime) -> None:
+    """Recorded the moment the next hop accepts the copies, in one short transaction, so a
+    worker killed later in the batch never sends them again."""
+    if row_ids:
+        OutboundMessage.objects.filter(pk__in=row_ids).update(
+            status=OutboxStatus.SENT, sent_at=now, last_error="", claimed_until=None
+        )
 
 
 def _record_failures(
@@ -176,11 +177,14 @@ def deliver_due(
     outcomes: dict[str, Outcome] = {}
     envelopes = _built_ahead(rows, renderer, outcomes)
     try:
-        for outcome in transport.send_batch(envelopes):
-            outcomes[outcome.key] = outcome
-            if outcome.ok:
-                _mark_sent(by_key[outcome.key], now)
-                report.sent += 1
+        for group in transport.send_batch(envelopes):
+            accepted = []
+            for outcome in group:
+                outcomes[outcome.key] = outcome
+                if outcome.ok:
+                    accepted.append(by_key[outcome.key].pk)
+            _mark_sent(accepted, now)
+            report.sent += len(accepted)
     except TransportDown as exc:
         for row in rows:
             outcomes.setdefault(row.message_id, Outcome(row.message_id, str(exc)))

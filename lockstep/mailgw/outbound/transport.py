@@ -7,13 +7,15 @@ import re
 import smtplib
 import ssl
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 from typing_extensions import override
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,12 @@ class TransportDown(Exception):
 
 
 class Transport(Protocol):
-    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[Outcome]:
-        """Send each envelope, yielding its outcome as soon as it is known (so the caller
-        can record it before the next one goes). An envelope without an outcome was not
-        sent. Raises `TransportDown` if nothing could be sent."""
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[list[Outcome]]:
+        """Send each envelope, yielding outcomes as soon as they are known (so the caller
+        can record them before more go), grouped as they came back together: parallel
+        sessions can finish several while the caller records the last group. Never holds
+        back a known outcome to make a group. An envelope without an outcome was not sent.
+        Raises `TransportDown` if nothing could be sent."""
         ...
 
 
@@ -52,7 +56,7 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[Outcome]:
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[list[Outcome]]:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         for envelope in envelopes:
             name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in envelope.key)
@@ -60,7 +64,7 @@ class FolderTransport:
             partial = target.with_suffix(".part")
             partial.write_bytes(envelope.data)
             partial.replace(target)  # appears whole or not at all
-            yield Outcome(envelope.key)
+            yield [Outcome(envelope.key)]
 
 
 _MAX_CONNECTIONS = 16
@@ -113,6 +117,32 @@ def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
+def _report(
+    session: Callable[[Iterator[Envelope]], Iterator[Outcome]],
+    source: Iterator[Envelope],
+    results: queue.Queue[Outcome | TransportDown | None],
+) -> None:
+    """Run one SMTP session over the shared source, putting each outcome on `results`, then
+    the exception that ended it if any, then None."""
+    try:
+        for outcome in session(source):
+            results.put(outcome)
+    except TransportDown as exc:
+        results.put(exc)
+    finally:
+        results.put(None)
+
+
+def _waiting(results: queue.Queue[_T]) -> Iterator[_T]:
+    """The next item (waiting for it), then every item already queued behind it."""
+    yield results.get()
+    while True:
+        try:
+            yield results.get_nowait()
+        except queue.Empty:
+            return
+
+
 class _Shared(Iterator[Envelope]):
     """One envelope source for several sessions: each takes the next under a lock."""
 
@@ -151,38 +181,36 @@ class SmtpTransport:
             raise TransportDown(msg) from exc
         return client
 
-    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[Outcome]:
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[list[Outcome]]:
         if self.settings.connections == 1:
-            return self._session(iter(envelopes))
+            return ([outcome] for outcome in self._session(iter(envelopes)))
         return self._parallel(iter(envelopes))
 
-    def _parallel(self, envelopes: Iterator[Envelope]) -> Iterator[Outcome]:
-        """Sessions in threads share one envelope source; outcomes come back as they happen."""
+    def _parallel(self, envelopes: Iterator[Envelope]) -> Iterator[list[Outcome]]:
+        """Sessions in threads share one envelope source; outcomes come back as they happen,
+        each time with every other outcome already waiting."""
         results: queue.Queue[Outcome | TransportDown | None] = queue.Queue()
         source = _Shared(envelopes)
-
-        def run() -> None:
-            try:
-                for outcome in self._session(source):
-                    results.put(outcome)
-            except TransportDown as exc:
-                results.put(exc)
-            finally:
-                results.put(None)
-
         count = self.settings.connections
         for _ in range(count):
-            threading.Thread(target=run, name="smtp-session", daemon=True).start()
+            session = threading.Thread(
+                target=_report, args=(self._session, source, results), name="smtp-session"
+            )
+            session.daemon = True
+            session.start()
         running, down, delivered = count, None, 0
         while running:
-            item = results.get()
-            if item is None:
-                running -= 1
-            elif isinstance(item, TransportDown):
-                down = item
-            else:
-                delivered += 1
-                yield item
+            group: list[Outcome] = []
+            for item in _waiting(results):
+                if item is None:
+                    running -= 1
+                elif isinstance(item, TransportDown):
+                    down = item
+                else:
+                    group.append(item)
+            if group:
+                delivered += len(group)
+                yield group
         if down is not None and not delivered:
             raise down
 

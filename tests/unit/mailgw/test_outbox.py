@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -24,7 +24,13 @@ from lockstep.mailgw.outbound.outbox import (
     fan_out,
 )
 from lockstep.mailgw.outbound.pgpmime import open_encrypted
-from lockstep.mailgw.outbound.transport import FolderTransport, SmtpSettings, SmtpTransport
+from lockstep.mailgw.outbound.transport import (
+    Envelope,
+    FolderTransport,
+    Outcome,
+    SmtpSettings,
+    SmtpTransport,
+)
 from tests.factories.keys import KeyPair
 from tests.flows.test_serve import free_port
 
@@ -178,6 +184,41 @@ def test_parallel_sessions_send_each_copy_once(sink: Sink, smtp_port: int) -> No
     delivered = sorted(rcpt for rcpt, _ in sink.messages)
     assert delivered == sorted(f"m{n}@example.org" for n in range(40))
     assert OutboundMessage.objects.filter(status=OutboxStatus.SENT).count() == 40
+
+
+class _GroupedTransport:
+    """Accepts every copy but the refused address, answering in groups of three; before each
+    group it notes how many copies the outbox already records as sent."""
+
+    def __init__(self, refuse: str) -> None:
+        self.refuse = refuse
+        self.sent_before_group: list[int] = []
+
+    def send_batch(self, envelopes: Iterable[Envelope]) -> Iterator[list[Outcome]]:
+        pending = list(envelopes)
+        for start in range(0, len(pending), 3):
+            self.sent_before_group.append(
+                OutboundMessage.objects.filter(status=OutboxStatus.SENT).count()
+            )
+            yield [
+                Outcome(e.key, "550 5.1.1 No such user" if e.recipient == self.refuse else "")
+                for e in pending[start : start + 3]
+            ]
+
+
+def test_outcomes_that_come_back_together_are_recorded_together() -> None:
+    _queue(
+        *[Recipient(f"m{n}@example.org", plain_ok=True) for n in range(7)],
+        Recipient("gone@example.org", plain_ok=True),
+    )
+    transport = _GroupedTransport(refuse="gone@example.org")
+    report = deliver_due(transport, now=_tomorrow())
+    assert (report.sent, report.failed) == (7, 1)
+    # Each group's accepted copies are recorded before the next group is asked for.
+    assert transport.sent_before_group == [0, 3, 6]
+    assert OutboundMessage.objects.filter(status=OutboxStatus.SENT).count() == 7
+    refused = OutboundMessage.objects.get(to_address="gone@example.org")
+    assert (refused.status, refused.attempts) == (OutboxStatus.QUEUED, 1)
 
 
 def test_an_encrypted_copy_crosses_real_smtp_intact(
