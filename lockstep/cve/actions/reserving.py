@@ -122,6 +122,17 @@ def _allocate(access: CaseAccess, vulnerability: Vulnerability | None, *, now: d
     raise Conflict(msg)
 
 
+def _reserved(cve: CveId, actor: Actor) -> CveId:
+    """Audit a newly reserved ID (from the block or from CVE Services) and return it."""
+    audit_cve(
+        CveTag.RESERVED,
+        cve,
+        actor=actor,
+        data={"source": cve.source, "vulnerability": cve.vulnerability_id},
+    )
+    return cve
+
+
 @transaction.atomic
 def do_reserve_cve_from_block(
     access: CaseAccess, vulnerability: Vulnerability | None = None, *, actor: Actor
@@ -130,13 +141,7 @@ def do_reserve_cve_from_block(
     require_lead(access)
     check_vulnerability(access, vulnerability)
     cve = _allocate(access, vulnerability, now=clock.now())
-    audit_cve(
-        CveTag.RESERVED,
-        cve,
-        actor=actor,
-        data={"source": cve.source, "vulnerability": cve.vulnerability_id},
-    )
-    return cve
+    return _reserved(cve, actor)
 
 
 @transaction.atomic
@@ -166,13 +171,7 @@ def do_record_reserved_cve(
         reserved_at=now,
         assigned_at=now if vulnerability is not None else None,
     )
-    audit_cve(
-        CveTag.RESERVED,
-        cve,
-        actor=actor,
-        data={"source": cve.source, "vulnerability": cve.vulnerability_id},
-    )
-    return cve
+    return _reserved(cve, actor)
 
 
 @transaction.atomic
