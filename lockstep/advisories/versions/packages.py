@@ -15,7 +15,7 @@ from enum import Enum
 from packageurl import PackageURL
 
 from lockstep.core.errors import ValidationError
-from lockstep.projects.purls import PURL_MAX_LENGTH
+from lockstep.projects.purls import parse_package_url
 
 
 class Layout(Enum):
@@ -135,17 +135,7 @@ def ecosystem_for_purl(purl: str) -> tuple[str, str] | None:
 
 
 def parse_purl(text: str, *, field: str) -> PackageURL:
-    raw = text.strip()
-    if not raw:
-        raise ValidationError("Give a Package URL, e.g. pkg:pypi/jinja2.", field=field)
-    if len(raw) > PURL_MAX_LENGTH:
-        msg = f"A Package URL may be at most {PURL_MAX_LENGTH} characters long."
-        raise ValidationError(msg, field=field)
-    try:
-        return PackageURL.from_string(raw)
-    except ValueError as exc:
-        msg = f"{raw!r} is not a valid Package URL ({exc}). Example: pkg:npm/%40scope/name."
-        raise ValidationError(msg, field=field) from None
+    return parse_package_url(text, field=field, example="pkg:pypi/jinja2")
 
 
 _PEP503 = re.compile(r"[-_.]+")

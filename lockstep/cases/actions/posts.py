@@ -86,18 +86,26 @@ def list_headers(case: Case) -> dict[str, str]:
 
 def announce_post(case: Case, post: Post, *, author_id: int | None) -> None:
     """Mail the post to every other participant: encrypted to their key, or a notice."""
-    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
     attached = post.attachments.count()
     files = f"\n\n({attached} attachment(s) in the case room.)" if attached else ""
-    spec = MailSpec(
-        subject=f"{tag} {case.title}".strip(),
-        body=f"{post.author_label} wrote:\n\n{post.body}{files}\n\n-- \n{case_url(case)}\n",
+    spec = case_mail(
+        case, subject=case.title, text=f"{post.author_label} wrote:\n\n{post.body}{files}"
+    )
+    fan_out(spec, mail_recipients(case, except_user_id=author_id))
+
+
+def case_mail(case: Case, *, subject: str, text: str) -> MailSpec:
+    """A message of the case's list: the channel's subject tag, list headers, the case page
+    as signature and read link, and confidential unless the case is public."""
+    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
+    return MailSpec(
+        subject=f"{tag} {subject}".strip(),
+        body=f"{text}\n\n-- \n{case_url(case)}\n",
         headers=list_headers(case),
         case_id=case.pk,
         confidential=case.route == "private-coordination",
         read_url=case_url(case),
     )
-    fan_out(spec, mail_recipients(case, except_user_id=author_id))
 
 
 def case_url(case: Case) -> str:

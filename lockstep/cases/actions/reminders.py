@@ -10,14 +10,14 @@ from django.db import transaction
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case
 from lockstep.cases.actions.embargo import when_text
-from lockstep.cases.actions.posts import case_url, list_headers
+from lockstep.cases.actions.posts import case_mail, case_url
 from lockstep.cases.mail_queries import mail_recipients
 from lockstep.cases.models import Case, Reminder
 from lockstep.cases.queries import not_fix_ready_org_ids
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.embargo.reminders import Kind, hours_left
-from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
+from lockstep.mailgw.outbound.outbox import fan_out
 
 
 def reminder_text(case: Case, kind: Kind, *, now: datetime) -> str:
@@ -52,14 +52,8 @@ def do_send_reminder(case_id: int, kind: Kind, *, actor: Actor) -> Reminder | No
     now = clock.now()
     org_ids = None if kind == Kind.T_0 else not_fix_ready_org_ids(case)
     recipients = mail_recipients(case, except_user_id=None, org_ids=org_ids)
-    tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
-    spec = MailSpec(
-        subject=f"{tag} Reminder: {case.title}".strip(),
-        body=f"{reminder_text(case, kind, now=now)}\n\n-- \n{case_url(case)}\n",
-        headers=list_headers(case),
-        case_id=case.pk,
-        confidential=case.route == "private-coordination",
-        read_url=case_url(case),
+    spec = case_mail(
+        case, subject=f"Reminder: {case.title}", text=reminder_text(case, kind, now=now)
     )
     fan_out(spec, recipients)
     reminder = Reminder.objects.create(
