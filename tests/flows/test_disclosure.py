@@ -39,6 +39,7 @@ from lockstep.cases.actions.embargo import (
     do_request_extension,
 )
 from lockstep.cases.actions.participants import do_set_status
+from lockstep.cases.actions.posts import case_url
 from lockstep.cases.actions.reminders import do_send_reminder
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Case, Reminder, RequestState, Status
@@ -46,7 +47,7 @@ from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.models import ChannelKind, PublicPost
 from lockstep.core.errors import Conflict, PermissionDenied, ValidationError
 from lockstep.embargo.reminders import Kind
-from lockstep.mailgw.models import OutboundMessage
+from lockstep.mailgw.models import OutboundMessage, Protection
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world
 from tests.factories.world import ChannelFactory
@@ -318,6 +319,11 @@ def test_reminders_go_to_those_not_ready_once() -> None:
         new = set(OutboundMessage.objects.filter(pk__gt=last).values_list("to_address", flat=True))
         assert world.vendor_user.email in new
         assert world.maintainer.email not in new
+        copy = OutboundMessage.objects.get(pk__gt=last, to_address=world.vendor_user.email)
+        # The vendor has no key: a content-free notice that points at the case room.
+        assert copy.protection == Protection.NOTICE
+        assert world.case.title not in copy.subject + copy.body
+        assert case_url(world.case) in copy.body
 
 
 def test_silent_reporter_is_replaced_after_the_grace_period() -> None:
