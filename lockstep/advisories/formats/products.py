@@ -89,7 +89,7 @@ class ProductTree:
         range to mandatory test 6.1.31)."""
         helper = _versioned_purl(purl, version)
         if _RANGE_LIKE.search(version):
-            vers = f"vers:{purl_type if _VERS_TYPE.match(purl_type) else 'generic'}/"
+            vers = f"vers:{_vers_scheme(purl_type)}/"
             return self.leaf(purl, "product_version_range", vers + _vers_version(version), helper)
         return self.leaf(purl, "product_version", version, helper)
 
@@ -115,6 +115,11 @@ def _versioned_purl(purl: str, version: str) -> str:
     return str(with_version.to_string())
 
 
+def _vers_scheme(purl_type: str) -> str:
+    """The vers versioning scheme: the purl type, or "generic" if vers cannot spell it."""
+    return purl_type if _VERS_TYPE.match(purl_type) else "generic"
+
+
 def _vers_version(version: str) -> str:
     """A version inside a vers constraint: reserved and non-printable characters %-encoded."""
     out: list[str] = []
@@ -128,7 +133,7 @@ def _vers_version(version: str) -> str:
 
 def vers_range(purl_type: str, span: VersionRange) -> str | None:
     """The `vers:` form of a stored range; None for an empty range (introduced == fixed)."""
-    scheme = purl_type if _VERS_TYPE.match(purl_type) else "generic"
+    scheme = _vers_scheme(purl_type)
     lower = "" if span.introduced == "0" else span.introduced
     upper = ("<", span.fixed) if span.fixed else ("<=", span.last_affected)
     if lower and lower == upper[1]:
