@@ -164,6 +164,15 @@ LOGGING = {
 LOCKSTEP_MAX_ATTACHMENT_BYTES = env_int("LOCKSTEP_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 LOCKSTEP_MAX_ATTACHMENTS = env_int("LOCKSTEP_MAX_ATTACHMENTS", default=10)
 LOCKSTEP_REPORT_RATE = env_int("LOCKSTEP_REPORT_RATE", default=10)  # reports per address per hour
+# Reports by mail, per hour: from one sender domain, from one client address (not counted for
+# loopback clients: behind Postfix every message comes from 127.0.0.1), and on the whole
+# instance; acknowledgements (which go to an address anyone can put in From), per recipient
+# address and per recipient domain.
+LOCKSTEP_MAIL_REPORTS_PER_DOMAIN = env_int("LOCKSTEP_MAIL_REPORTS_PER_DOMAIN", default=30)
+LOCKSTEP_MAIL_REPORTS_PER_CLIENT = env_int("LOCKSTEP_MAIL_REPORTS_PER_CLIENT", default=30)
+LOCKSTEP_MAIL_REPORTS_PER_HOUR = env_int("LOCKSTEP_MAIL_REPORTS_PER_HOUR", default=200)
+LOCKSTEP_MAIL_ACKS_PER_ADDRESS = env_int("LOCKSTEP_MAIL_ACKS_PER_ADDRESS", default=5)
+LOCKSTEP_MAIL_ACKS_PER_DOMAIN = env_int("LOCKSTEP_MAIL_ACKS_PER_DOMAIN", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOCKSTEP_MAX_ATTACHMENT_BYTES * 2
 FILE_UPLOAD_MAX_MEMORY_SIZE = LOCKSTEP_MAX_ATTACHMENT_BYTES
 
@@ -187,6 +196,11 @@ LOCKSTEP_LIST_KEY_FILE = env_str("LOCKSTEP_LIST_KEY_FILE", str(DATA_DIR / "list-
 LOCKSTEP_SMTPD_HOST = env_str("LOCKSTEP_SMTPD_HOST", "127.0.0.1")
 LOCKSTEP_SMTPD_PORT = env_int("LOCKSTEP_SMTPD_PORT", default=2525)
 LOCKSTEP_SMTPD_LMTP = env_str("LOCKSTEP_SMTPD_LMTP", "") == "1"
+# Connections open at once from one client address (behind Postfix every connection comes
+# from it: keep lmtp_destination_concurrency_limit at or below this).
+LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT = env_int(
+    "LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT", default=10
+)
 LOCKSTEP_MAIL_MAX_MESSAGE_BYTES = env_int(
     "LOCKSTEP_MAIL_MAX_MESSAGE_BYTES", default=LOCKSTEP_MAX_ATTACHMENT_BYTES * 3
 )

@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from lockstep.cases.models import Case, Participant, ParticipantRole
+from lockstep.cases.policy import LEADING_ROLES
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
+from lockstep.mailgw.addresses import case_member_address
 from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage
 from lockstep.mailgw.outbound.outbox import Recipient
-from lockstep.orgs.models import Membership, OpenPGPKey
+from lockstep.orgs.models import Membership, OpenPGPKey, Organization
 from lockstep.orgs.queries import org_ids_of
+from lockstep.projects.models import Project
 
 
 def mail_recipients(
@@ -51,9 +54,18 @@ def mail_recipients(
                 address=user.email,
                 key=keys[0].armored if keys else "",
                 plain_ok=channel_allows_plain and user.plain_mail,
+                reply_to=case_member_address(case.pk, user.pk),
             ),
         )
     return list(seen.values())
+
+
+def addresses_leaving_case(case: Case, org: Organization) -> set[str]:
+    """The addresses of `org`'s members who are in no other organisation of the case (call it
+    after the organisation's seat is gone)."""
+    staying = Membership.objects.filter(org__case_seats__case=case).values("user_id")
+    leaving = Membership.objects.filter(org=org).exclude(user_id__in=staying)
+    return set(leaving.values_list("user__email", flat=True))
 
 
 def list_mail_for(actor: Actor, *, status: str) -> QuerySet[OutboundMessage]:
@@ -77,14 +89,31 @@ def coordinated_case_ids(actor: Actor) -> set[int]:
     return set(_coordinated_case_ids(actor).values_list("case_id", flat=True))
 
 
+def led_case_ids(actor: Actor) -> set[int]:
+    """Cases the actor's organisations lead (upstream or coordinator): their held mail is
+    theirs to let through."""
+    seats = Participant.objects.filter(org_id__in=org_ids_of(actor), role__in=LEADING_ROLES)
+    return set(seats.values_list("case_id", flat=True))
+
+
+def maintained_project_ids(actor: Actor) -> set[int]:
+    """Projects whose upstream team the actor belongs to: mail to their security address."""
+    projects = Project.objects.filter(upstream_id__in=org_ids_of(actor))
+    return set(projects.values_list("pk", flat=True))
+
+
 def list_held_inbound(actor: Actor) -> QuerySet[InboundMessage]:
-    """Held inbound mail an actor may decide on: operators all; coordinators their cases'.
-    An operator outside a case sees its held mail's envelope, not its subject (the page
-    hides it): embargoed details are need-to-know."""
+    """Held inbound mail an actor may decide on: operators all; a case's leads its mail; a
+    project's maintainers the mail to its security address. An operator outside a case sees
+    its held mail's envelope, not its subject (the page hides it): embargoed details are
+    need-to-know."""
     rows = InboundMessage.objects.filter(status=InboundStatus.HELD).defer("raw")
     if actor.is_privileged:
         return rows.order_by("-id")
-    return rows.filter(case_id__in=_coordinated_case_ids(actor)).order_by("-id")
+    mine = Q(case_id__in=led_case_ids(actor)) | Q(
+        case_id__isnull=True, project_id__in=maintained_project_ids(actor)
+    )
+    return rows.filter(mine).order_by("-id")
 
 
 def access_held_inbound(actor: Actor, message_id: int) -> InboundMessage:

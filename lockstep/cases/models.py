@@ -165,6 +165,9 @@ class Post(models.Model):
     )
     body = models.TextField()
     body_html = models.TextField()
+    # Posted from mail that no signature on file proves (a list that accepts unsigned mail,
+    # or held mail a lead let through): shown, and mailed, as "sender not verified".
+    unverified_sender = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -122,17 +122,28 @@ def _clean_relays(addresses: Sequence[str]) -> list[str]:
     return cleaned
 
 
+def _mail_settings(channel: Channel) -> dict[str, object]:
+    return {
+        "tag": channel.subject_tag,
+        "plain": channel.allows_plain_mail,
+        "relay": channel.relay_to,
+        "unsigned": channel.accepts_unsigned_mail,
+    }
+
+
 @transaction.atomic
-def do_set_channel_mail(
+def do_set_channel_mail(  # noqa: PLR0913 - the list's mail settings, each named
     channel: Channel,
     *,
     subject_tag: str,
     allows_plain_mail: bool,
     relay_to: Sequence[str] | None = None,
+    accepts_unsigned_mail: bool | None = None,
     actor: Actor,
 ) -> Channel:
-    """The list's mail settings. Coordinators set the tag and the clear-text policy; where a
-    public list's posts are relayed (outside addresses) only an operator sets."""
+    """The list's mail settings. Coordinators set the tag, the clear-text policy and whether
+    members' unsigned mail is posted (marked "sender not verified") instead of held; where a
+    public list's posts are relayed (outside addresses) only an operator sets. None: keep."""
     _require_manager(actor, channel)
     locked = Channel.objects.select_for_update().get(pk=channel.pk)
     tag = subject_tag.strip()
@@ -141,11 +152,7 @@ def do_set_channel_mail(
         raise ValidationError(msg, field="subject_tag")
     if allows_plain_mail and locked.kind != ChannelKind.PRIVATE:
         raise ValidationError("A public list's mail is always clear text.", field="plain")
-    before = {
-        "tag": locked.subject_tag,
-        "plain": locked.allows_plain_mail,
-        "relay": locked.relay_to,
-    }
+    before = _mail_settings(locked)
     if relay_to is not None:
         if not actor.is_privileged:
             raise PermissionDenied("Only an operator can set where a list's posts are relayed.")
@@ -153,8 +160,12 @@ def do_set_channel_mail(
             raise ValidationError("Only a public list's posts are relayed.", field="relay_to")
         locked.relay_to = _clean_relays(relay_to)
     locked.subject_tag, locked.allows_plain_mail = tag, allows_plain_mail
-    locked.save(update_fields=["subject_tag", "allows_plain_mail", "relay_to"])
-    after = {"tag": locked.subject_tag, "plain": locked.allows_plain_mail, "relay": locked.relay_to}
+    if accepts_unsigned_mail is not None:
+        locked.accepts_unsigned_mail = accepts_unsigned_mail
+    locked.save(
+        update_fields=["subject_tag", "allows_plain_mail", "relay_to", "accepts_unsigned_mail"]
+    )
+    after = _mail_settings(locked)
     record(
         ChannelTag.MAIL_CHANGED,
         actor=actor,

@@ -25,6 +25,9 @@ class Channel(models.Model):
     subject_tag = models.CharField(max_length=32, blank=True)
     # Mail policy: may members without a key who asked for it get embargoed mail in clear?
     allows_plain_mail = models.BooleanField(default=False)
+    # Members' mail without a valid signature is posted (marked "sender not verified") rather
+    # than held; set by the list's coordinators, audited.
+    accepts_unsigned_mail = models.BooleanField(default=False)
     # A public list's posts are relayed to these addresses (e.g. the real oss-security list).
     relay_to = models.JSONField(default=list, blank=True)
     operated_by = models.ForeignKey(
@@ -95,6 +98,7 @@ class PublicPost(models.Model):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message_id = models.CharField(max_length=250, unique=True)
+    unverified_sender = models.BooleanField(default=False)  # see cases.Post
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -22,7 +22,7 @@ from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import PermissionDenied, ValidationError
 from lockstep.mailgw.addresses import channel_address
-from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
+from lockstep.mailgw.outbound.outbox import UNVERIFIED_NOTE, MailSpec, Recipient, fan_out
 from lockstep.orgs.models import Organization
 from lockstep.orgs.queries import org_ids_of
 
@@ -47,15 +47,19 @@ def public_url(post: PublicPost) -> str:
 
 
 @transaction.atomic
-def do_post_public(
+def do_post_public(  # noqa: PLR0913 - a post's facts, each named
     channel: Channel,
     *,
     subject: str,
     body: str,
     actor: Actor,
     author_org: Organization | None = None,
+    unverified_sender: bool = False,
 ) -> PublicPost:
-    """Publish: archive, then queue one signed clear-text copy per relay address."""
+    """Publish: archive, then queue one signed clear-text copy per relay address.
+
+    `unverified_sender`: mail that no signature on file proves (a list that accepts unsigned
+    mail); the archived post and every relayed copy say so."""
     if not may_post_public(actor, channel):
         raise PermissionDenied(f"You cannot post to {channel.name}.")
     subject, text = " ".join(subject.split()), body.strip()
@@ -70,9 +74,12 @@ def do_post_public(
         body=text,
         author_label=actor.label[:200],
         author_org=author_org,
+        unverified_sender=unverified_sender,
         message_id=f"<public-{secrets.token_hex(12)}@{domain}>",
         created_at=clock.now(),
     )
+    if unverified_sender:  # the feed, the search results and every relayed copy say so
+        text = f"{UNVERIFIED_NOTE}\n\n{text}"
     index_entry(
         kind=ArchiveKind.POST,
         ref=str(post.pk),
@@ -102,6 +109,11 @@ def do_post_public(
         actor=actor,
         object_type="channel",
         object_id=channel.pk,
-        data={"post": post.pk, "subject": subject, "relayed_to": list(channel.relay_to)},
+        data={
+            "post": post.pk,
+            "subject": subject,
+            "relayed_to": list(channel.relay_to),
+            "unverified_sender": unverified_sender,
+        },
     )
     return post

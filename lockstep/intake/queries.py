@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
 from lockstep.intake.models import Report, ReportStatus
+from lockstep.mailgw.models import InboundMessage
 from lockstep.orgs.queries import org_ids_of
 
 NOT_FOUND = "No such report."
@@ -69,3 +70,9 @@ def inbox_counts_for(actor: Actor) -> dict[str, int]:
         **{s.value: Count("pk", filter=Q(status=s.value)) for s in ReportStatus}
     )
     return {key: int(value) for key, value in counts.items()}
+
+
+def mail_origin_of(report: Report) -> InboundMessage | None:
+    """The message a report by mail came from (for what its signature proved), if any; call it
+    only with a report the caller already may see."""
+    return InboundMessage.objects.filter(report_id=report.pk).defer("raw").first()

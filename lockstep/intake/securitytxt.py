@@ -21,6 +21,7 @@ class SecurityTxt:
     canonical: tuple[str, ...] = ()
     hiring: tuple[str, ...] = ()
     comment: str = ""
+    notes: tuple[str, ...] = ()  # more comment lines, after the first
 
 
 def recommended_expires(now: datetime) -> datetime:
@@ -59,6 +60,7 @@ def render_security_txt(doc: SecurityTxt, *, now: datetime) -> str:
     if doc.expires.tzinfo is None or doc.expires <= now:
         raise ValidationError("security.txt Expires must be in the future.", field="Expires")
     lines = [f"# {_clean(doc.comment, 'comment')}"] if doc.comment else []
+    lines += [f"# {_clean(note, 'comment')}" for note in doc.notes]
     lines += [f"Contact: {_contact(c)}" for c in doc.contacts]
     expires = doc.expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lines.append(f"Expires: {expires}")

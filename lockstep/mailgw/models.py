@@ -70,6 +70,11 @@ class InboundMessage(models.Model):
     mail_from = models.CharField(max_length=320, blank=True)  # the envelope sender
     rcpt_to = models.JSONField(default=list)
     raw = models.BinaryField()
+    # A message to several recipients is one row per recipient (each is decided on its own);
+    # the raw bytes are stored once, in the first row, which the others point at.
+    raw_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     # Read from the headers when stored (best effort, for lists and loops).
@@ -89,6 +94,8 @@ class InboundMessage(models.Model):
     route = models.CharField(max_length=16, blank=True)
     case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     report_id = models.BigIntegerField(null=True, blank=True)
+    # The project a report address names: its maintainers see the message if it is held.
+    project_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     post_id = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -102,3 +109,8 @@ class InboundMessage(models.Model):
     @override
     def __str__(self) -> str:
         return f"mail from {self.mail_from or '<>'} ({self.status})"
+
+    def raw_bytes(self) -> bytes:
+        """The message as received (stored once for all its recipients)."""
+        source = self.raw_from if self.raw_from_id is not None else self
+        return bytes(source.raw) if source is not None else b""

@@ -18,6 +18,7 @@ class Destination:
     case: Case | None = None
     channel: Channel | None = None
     outbox_id: int | None = None
+    member_id: int | None = None  # a case address issued to one member (their user id)
 
     @property
     def required_tag(self) -> str:
@@ -37,14 +38,15 @@ class Destination:
 def resolve(address: str) -> Destination | None:
     """The destination `address` names, or None if it names nothing that exists."""
     parsed = parse_address(address)
-    if parsed is None:
-        return None
+    if parsed is None or parsed.kind == AddressKind.POSTMASTER:
+        bare = address.strip().strip("<>").lower() == "postmaster"  # RFC 5321 4.5.1
+        return Destination(AddressKind.POSTMASTER) if parsed or bare else None
     if parsed.kind == AddressKind.REPORT:
         project = Project.objects.filter(slug=parsed.value).first()
         return Destination(parsed.kind, project=project) if project else None
     if parsed.kind == AddressKind.CASE:
         case = Case.objects.select_related("channel", "project").filter(pk=parsed.value).first()
-        return Destination(parsed.kind, case=case) if case else None
+        return Destination(parsed.kind, case=case, member_id=parsed.member) if case else None
     if parsed.kind == AddressKind.BOUNCE:
         return Destination(parsed.kind, outbox_id=int(parsed.value))
     channel = Channel.objects.filter(slug=parsed.value).first()

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db import transaction
 
 from lockstep.audit.record import record
 from lockstep.audit.tags import MailTag
+from lockstep.cases.mail_queries import led_case_ids, maintained_project_ids
 from lockstep.core.actor import Actor
-from lockstep.core.errors import Conflict
+from lockstep.core.errors import Conflict, PermissionDenied
 from lockstep.mailgw.inbound.store import settle
 from lockstep.mailgw.models import InboundMessage, InboundStatus
 from lockstep.mailin.pipeline import process
 
 UNREADABLE_RULES = frozenset({"undecryptable", "unreadable"})
+NEVER_RELEASED = UNREADABLE_RULES | {"postmaster"}
+
+
+def can_release_held(
+    message: InboundMessage,
+    *,
+    led_cases: Collection[int],
+    maintained: Collection[int],
+    operator: bool,
+) -> bool:
+    """Who may let held mail through (anyone who sees it may discard it): into a case only its
+    leads, never an operator outside it; to a project its maintainers or an operator; anything
+    else an operator. Mail Lockstep cannot read, and postmaster mail, only ever go away."""
+    if message.rule in NEVER_RELEASED:
+        return False
+    if message.case_id is not None:
+        return message.case_id in led_cases
+    if message.project_id is not None:
+        return operator or message.project_id in maintained
+    return operator
 
 
 def _locked_held(message: InboundMessage) -> InboundMessage:
@@ -50,6 +73,18 @@ def do_release_inbound(message: InboundMessage, *, actor: Actor) -> InboundMessa
     if locked.rule in UNREADABLE_RULES:
         msg = "Lockstep cannot read this message, so it cannot be let through; discard it."
         raise Conflict(msg)
+    allowed = can_release_held(
+        locked,
+        led_cases=led_case_ids(actor),
+        maintained=maintained_project_ids(actor),
+        operator=actor.is_privileged,
+    )
+    if not allowed:
+        msg = (
+            "Only the case's leads can let mail into a case (and only operators can let "
+            "through mail to postmaster, nobody); you may discard it."
+        )
+        raise PermissionDenied(msg)
     rule, reason = locked.rule, locked.reason
     status = process(locked, released_by=actor)
     if status == InboundStatus.HELD:

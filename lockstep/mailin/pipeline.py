@@ -25,18 +25,20 @@ from lockstep.channels.models import Channel, PublicPost
 from lockstep.channels.public import do_post_public
 from lockstep.core import clock
 from lockstep.core.actor import Actor, ActorKind
-from lockstep.core.errors import RateLimited, ValidationError
+from lockstep.core.errors import ValidationError
 from lockstep.intake.actions import ReportInput, Submitted, do_submit_report
 from lockstep.mailgw.addresses import AddressKind
+from lockstep.mailgw.crypto.reading import SignatureState
 from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
 from lockstep.mailgw.inbound.opening import Content, Undecryptable, open_mail
 from lockstep.mailgw.inbound.rules import CONTENT_RULES, Action, Facts, decide
 from lockstep.mailgw.inbound.store import settle
-from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
+from lockstep.mailgw.models import InboundMessage, InboundStatus
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 from lockstep.mailgw.outbound.protect import list_secret_key
+from lockstep.mailin.bounces import settle_bounce
 from lockstep.mailin.destinations import Destination, first_destination, member_seats, sender_keys
-from lockstep.ops.ratelimit import check_rate
+from lockstep.mailin.floods import check_report_mail, may_acknowledge
 
 log = logging.getLogger(__name__)
 HOUR = 3600
@@ -55,6 +57,7 @@ _STATUS = {
 class Writer:
     user: User | None  # a member of the destination, writing as themselves
     released_by: Actor | None = None  # the coordinator who let held mail through
+    verified: bool = False  # a signature by a key on file for the sender proves it
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Reading:
 
 
 def _read(message: InboundMessage, keys: list[str]) -> Reading:
-    raw = bytes(message.raw)
+    raw = message.raw_bytes()
     parsed = parse(raw)
     headers = read_headers(parsed)
     try:
@@ -107,14 +110,54 @@ def process(message: InboundMessage, *, released_by: Actor | None = None) -> Inb
         return InboundStatus.HELD
 
 
-def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundStatus:
+def _destination(message: InboundMessage) -> Destination:
+    """Where the message is going; remembered on the row so the right people see it held."""
     destination = first_destination(list(message.rcpt_to))
     if destination is None:
         reason = "No recipient names a project, case or channel here."
         _stop(message, InboundStatus.REJECTED, "no-destination", reason)
-    if destination.case is not None and message.case_id != destination.case.pk:
-        message.case_id = destination.case.pk  # so the case's coordinators see it if held
-        message.save(update_fields=["case_id"])
+    case_id = destination.case.pk if destination.case is not None else message.case_id
+    project_id = destination.project.pk if destination.project is not None else message.project_id
+    if (case_id, project_id) != (message.case_id, message.project_id):
+        message.case_id, message.project_id = case_id, project_id
+        message.save(update_fields=["case_id", "project_id"])
+    return destination
+
+
+def _reply_address(destination: Destination, sender: User | None) -> str:
+    if destination.kind != AddressKind.CASE:
+        return ""
+    if destination.member_id is None:
+        return "shared"
+    return "own" if sender is not None and sender.pk == destination.member_id else "other"
+
+
+def _unsigned_allowed(destination: Destination) -> bool:
+    channel = destination.case.channel if destination.case is not None else destination.channel
+    return bool(channel is not None and channel.accepts_unsigned_mail)
+
+
+def _facts(
+    destination: Destination, reading: Reading, sender: User | None, *, member: bool
+) -> Facts:
+    content = reading.content
+    return Facts(
+        destination=str(destination.kind),
+        from_address=reading.headers.from_address,
+        sender_is_member=member,
+        undecryptable=reading.undecryptable,
+        signature=str(content.signature) if content else "none",
+        signer=content.signer if content else "",
+        reply_address=_reply_address(destination, sender),
+        unsigned_allowed=_unsigned_allowed(destination),
+    )
+
+
+def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundStatus:
+    destination = _destination(message)
+    if destination.kind == AddressKind.POSTMASTER:
+        reason = "Mail to postmaster/abuse: held for the operators."
+        _stop(message, InboundStatus.HELD, "postmaster", reason)
     try:
         reading = _read(message, sender_keys(message.from_header))
     except Unreadable as exc:
@@ -124,17 +167,13 @@ def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundSt
     sender = User.objects.filter(email__iexact=reading.headers.from_address).first()
     seats = member_seats(destination, sender.pk) if sender else []
     content = reading.content
-    facts = Facts(
-        destination=str(destination.kind),
-        from_address=reading.headers.from_address,
-        sender_is_member=bool(seats),
-        undecryptable=reading.undecryptable,
-        signature=str(content.signature) if content else "none",
-    )
-    verdict = decide(CONTENT_RULES, facts)
+    verdict = decide(CONTENT_RULES, _facts(destination, reading, sender, member=bool(seats)))
     _note_crypto(message, content)
     if content is None or (verdict.action != Action.ACCEPT and released_by is None):
         _stop(message, _STATUS[verdict.action], verdict.rule, verdict.reason)
+    verified = content.signature == SignatureState.VALID
+    # A report is linked to an account only when that account's key signed it.
+    author = sender if seats or (_is_report(destination) and verified) else None
     try:
         with transaction.atomic():
             _route(
@@ -142,7 +181,7 @@ def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundSt
                 destination,
                 headers=reading.headers,
                 content=content,
-                writer=Writer(sender if seats or _is_report(destination) else None, released_by),
+                writer=Writer(author, released_by, verified=verified),
             )
             settle(message, status=InboundStatus.ACCEPTED)
     except ValidationError as exc:
@@ -150,23 +189,10 @@ def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundSt
     return InboundStatus.ACCEPTED
 
 
-def _check_report_rate(sender: str) -> None:
-    """The form's limit, per sender address: each report by mail is also acknowledged by mail,
-    and nobody may use that to flood an address they put in From."""
-    limit = settings.LOCKSTEP_REPORT_RATE
-    try:
-        check_rate(
-            f"report-mail:{sender[:200] or '?'}", limit=limit, window_seconds=HOUR, now=clock.now()
-        )
-    except RateLimited:
-        msg = f"More than {limit} reports from {sender or 'this sender'} within an hour."
-        raise ValidationError(msg) from None
-
-
 def _acknowledge(submitted: Submitted, headers: Headers, *, encrypted: bool) -> None:
     """Tell a reporter by mail that the report arrived. The tracking link opens the report, so
     it goes out only to a reporter who wrote in clear text themselves."""
-    if not headers.from_address:
+    if not headers.from_address or not may_acknowledge(headers.from_address, now=clock.now()):
         return
     report = submitted.report
     link = f"{settings.LOCKSTEP_BASE_URL}/track/{submitted.token}/"
@@ -220,7 +246,9 @@ def _route(
 ) -> None:
     subject = content.subject or headers.subject or "(no subject)"
     if destination.kind == AddressKind.REPORT and destination.project is not None:
-        _check_report_rate(headers.from_address or message.mail_from or message.peer)
+        if writer.released_by is None:
+            sender = headers.from_address or message.mail_from
+            check_report_mail(sender, message.peer, now=clock.now())
         submitted = do_submit_report(
             destination.project,
             ReportInput(
@@ -248,7 +276,7 @@ def _route(
         )
         message.route, message.case_id, message.post_id = "post", destination.case.pk, post.pk
     elif destination.channel is not None and not destination.confidential and writer.user:
-        published = _publish(destination.channel, subject, content, writer.user)
+        published = _publish(destination.channel, subject, content, writer)
         message.route, message.post_id = "public", published.pk
     else:
         msg = "Mail to a private list's address starts nothing by itself; held for the coordinator."
@@ -256,9 +284,12 @@ def _route(
     message.save(update_fields=["route", "case_id", "report_id", "post_id"])
 
 
-def _publish(channel: Channel, subject: str, content: Content, user: User) -> PublicPost:
+def _publish(channel: Channel, subject: str, content: Content, writer: Writer) -> PublicPost:
     """A member's mail to a public list is published; encrypted mail never is by mail alone:
     the sender treated it as confidential."""
+    user = writer.user
+    if user is None:  # pragma: no cover - _route publishes only a member's mail
+        raise ValidationError("Only a member's mail is published.")
     if content.encrypted:
         msg = "Encrypted mail to a public list is held: publishing it would disclose it."
         raise ValidationError(msg)
@@ -269,6 +300,7 @@ def _publish(channel: Channel, subject: str, content: Content, user: User) -> Pu
         body=content.text,
         actor=Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk),
         author_org=seats[0].org if len(seats) == 1 else None,
+        unverified_sender=not writer.verified,
     )
 
 
@@ -284,6 +316,7 @@ def _post(case: Case, body: str, content: Content, writer: Writer, *, sender_add
             author_id=sender.pk,
             author_org=seats[0].org if len(seats) == 1 else None,
             actor=Actor(kind=ActorKind.USER, label=sender.email, user_id=sender.pk),
+            unverified_sender=not writer.verified,
         )
     if released_by is None:  # pragma: no cover - the unknown-sender rule holds these
         raise ValidationError("Only a participant's mail becomes a post.")
@@ -296,19 +329,11 @@ def _post(case: Case, body: str, content: Content, writer: Writer, *, sender_add
         author_org=None,
         actor=released_by,
         author_label=label[:200],
+        unverified_sender=not writer.verified,
     )
 
 
 def _bounce(message: InboundMessage, destination: Destination, reading: Reading) -> InboundStatus:
-    """A delivery failure report for one copy (VERP): hold that copy with the report's text."""
-    text = reading.content.text if reading.content else ""
-    summary = " ".join(text.split())[:500] or "The receiving server reported a failure."
-    with transaction.atomic():
-        updated = OutboundMessage.objects.filter(pk=destination.outbox_id or 0).update(
-            status=OutboxStatus.HELD, last_error=f"bounced: {summary}"
-        )
-        message.route = "bounce"
-        message.save(update_fields=["route"])
-        status = InboundStatus.ACCEPTED if updated else InboundStatus.DISCARDED
-        settle(message, status=status, rule="bounce", reason=summary if updated else "")
-    return status
+    """Mail to one copy's bounce address (VERP): only a failure holds that copy (see
+    `bounces`); delays and other reports are recorded on the bounce alone."""
+    return settle_bounce(message, destination.outbox_id, subject=reading.headers.subject)

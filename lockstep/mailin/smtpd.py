@@ -2,7 +2,14 @@
 
 aiosmtpd runs the protocol on an event loop; every database step runs in a worker thread, so
 one slow disk never stalls the other sessions. Recipients that name nothing here are refused
-at RCPT time (550 5.1.1); a message is stored before anything reads it.
+at RCPT time (550 5.1.1); a message is stored before anything reads it, and each recipient is
+decided on its own: LMTP answers DATA once per recipient (RFC 2033 section 4.2), SMTP once
+for all (taken if any recipient took it).
+
+Limits: `MAX_RECIPIENTS` per message (452 4.5.3 beyond: the client sends the rest later, RFC
+5321 section 4.5.3.1.8; Postfix's LMTP client sends 50 at most by default), and
+`LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT` connections open at once from one client address
+(421 4.7.0 instead of the greeting beyond, then the connection is closed).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import asyncio
 import logging
 import signal
 import threading
+from collections import Counter
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -19,19 +27,42 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from typing_extensions import override
 
-from lockstep.mailin.receive import accepts_recipient, receive
+from lockstep.mailin.receive import accepts_recipient, receive, smtp_reply
 
 log = logging.getLogger(__name__)
 NO_SUCH_ADDRESS = "550 5.1.1 No such address here"
+MAX_RECIPIENTS = 50
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address"
 # aiosmtpd stops reading beyond this; the too-large rule refuses above the configured limit.
 _HARD_LIMIT_FACTOR = 2
+
+
+class ClientLimit:
+    """Connections open at once per client address (used on the event loop's thread only)."""
+
+    def __init__(self, per_client: int) -> None:
+        self.per_client = per_client
+        self.open: Counter[str] = Counter()
+
+    def enter(self, client: str) -> bool:
+        if self.open[client] >= self.per_client:
+            return False
+        self.open[client] += 1
+        return True
+
+    def leave(self, client: str) -> None:
+        self.open[client] -= 1
+        if self.open[client] <= 0:
+            del self.open[client]
 
 
 class Handler:
     """aiosmtpd hooks: check each recipient, take each message."""
 
-    def __init__(self, *, lmtp: bool = False) -> None:
+    def __init__(self, *, lmtp: bool = False, per_client: int = 10) -> None:
         self.lmtp = lmtp
+        self.clients = ClientLimit(per_client)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self,
@@ -41,6 +72,8 @@ class Handler:
         address: str,
         _rcpt_options: list[str],
     ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
         if not await asyncio.to_thread(accepts_recipient, address):
             return NO_SUCH_ADDRESS
         envelope.rcpt_tos.append(address)
@@ -53,28 +86,74 @@ class Handler:
         if isinstance(raw, str):  # pragma: no cover - decode_data is off
             raw = raw.encode("utf-8", "surrogateescape")
         peer = str(session.peer[0]) if session.peer else ""
-        reply = await asyncio.to_thread(
+        replies = await asyncio.to_thread(
             receive,
             raw,
             mail_from=str(envelope.mail_from or ""),
             rcpt_to=list(envelope.rcpt_tos),
             peer=peer,
         )
-        if self.lmtp:  # LMTP answers DATA once per accepted recipient (RFC 2033 section 4.2)
-            return "\r\n".join([reply] * len(envelope.rcpt_tos))
-        return reply
+        if self.lmtp:  # one reply per accepted recipient, in RCPT order (RFC 2033 4.2)
+            return "\r\n".join(replies)
+        return smtp_reply(replies)
 
 
-class _LmtpController(Controller):
+def _client(peer: object) -> str:
+    """The client's address from asyncio's `peername` (a tuple for IP sockets)."""
+    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer or "")
+
+
+class _Smtp(SMTP):
+    """aiosmtpd's server, refusing a client's connection beyond its limit: 421 instead of the
+    greeting, then closed."""
+
+    _counted: str | None = None
+
+    @override
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        again = self.transport is not None  # STARTTLS: the same connection, counted already
+        super().connection_made(transport)
+        if again:
+            return
+        handler: Handler = self.event_handler
+        client = _client(transport.get_extra_info("peername"))
+        if handler.clients.enter(client):
+            self._counted = client
+        else:
+            self._refuse(transport)
+
+    def _refuse(self, transport: asyncio.BaseTransport) -> None:
+        if self._handler_coroutine is not None:
+            self._handler_coroutine.cancel()  # not started yet: no greeting is sent
+        if isinstance(transport, asyncio.WriteTransport):
+            transport.write(f"{TOO_MANY_CONNECTIONS}\r\n".encode())
+        transport.close()
+
+    @override
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._counted is not None:
+            handler: Handler = self.event_handler
+            handler.clients.leave(self._counted)
+            self._counted = None
+        super().connection_lost(error)
+
+
+class _Lmtp(_Smtp, LMTP):
+    pass
+
+
+class _Controller(Controller):
     @override
     def factory(self) -> SMTP:
-        return LMTP(self.handler, **self.SMTP_kwargs)
+        handler: Handler = self.handler
+        kind = _Lmtp if handler.lmtp else _Smtp
+        return kind(handler, **self.SMTP_kwargs)
 
 
 def make_controller(host: str, port: int, *, lmtp: bool = False) -> Controller:
-    kind = _LmtpController if lmtp else Controller
-    return kind(
-        Handler(lmtp=lmtp),
+    per_client = settings.LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT
+    return _Controller(
+        Handler(lmtp=lmtp, per_client=per_client),
         hostname=host,
         port=port,
         data_size_limit=settings.LOCKSTEP_MAIL_MAX_MESSAGE_BYTES * _HARD_LIMIT_FACTOR,

@@ -36,6 +36,7 @@ def channel_mail(request: HttpRequest, slug: str) -> HttpResponse:
             channel,
             subject_tag=request.POST.get("subject_tag", ""),
             allows_plain_mail=request.POST.get("allows_plain_mail") == "on",
+            accepts_unsigned_mail=request.POST.get("accepts_unsigned_mail") == "on",
             relay_to=relays,
             actor=actor,
         )

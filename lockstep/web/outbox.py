@@ -17,14 +17,15 @@ from django.views.decorators.http import require_GET, require_POST
 from lockstep.cases.mail_queries import (
     access_held_inbound,
     access_held_mail,
-    coordinated_case_ids,
+    led_case_ids,
     list_held_inbound,
     list_mail_for,
+    maintained_project_ids,
 )
-from lockstep.core.actor import from_request
-from lockstep.core.errors import Conflict
+from lockstep.core.actor import Actor, from_request
+from lockstep.core.errors import Conflict, PermissionDenied
 from lockstep.mailgw.outbound.holds import do_drop_held, do_retry_held
-from lockstep.mailin.holds import do_discard_inbound, do_release_inbound
+from lockstep.mailin.holds import can_release_held, do_discard_inbound, do_release_inbound
 from lockstep.web.errors import domain_errors
 
 FOLDER_SHOWN = 50
@@ -50,14 +51,33 @@ def _folder_envelopes(folder: Path) -> list[dict[str, str]]:
     return shown
 
 
+def _held_inbound_rows(actor: Actor) -> list[dict[str, object]]:
+    """Each held message with what this viewer may do and see: the subject of a case's or a
+    project's mail only for its leads or maintainers (embargoed details are need-to-know)."""
+    led, maintained = led_case_ids(actor), maintained_project_ids(actor)
+    rows = []
+    for message in list_held_inbound(actor)[:200]:
+        if message.case_id is not None:
+            readable = message.case_id in led
+        elif message.project_id is not None:
+            readable = message.project_id in maintained
+        else:
+            readable = True
+        release = can_release_held(
+            message, led_cases=led, maintained=maintained, operator=actor.is_privileged
+        )
+        rows.append({"m": message, "readable": readable, "release": release})
+    return rows
+
+
 @login_required
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     actor = from_request(request)
     context = {
         "held": list_mail_for(actor, status="held")[:200],
-        "held_inbound": list_held_inbound(actor)[:200],
-        "coordinated": coordinated_case_ids(actor),
+        "dropped": list_mail_for(actor, status="dropped")[:50],
+        "held_inbound": _held_inbound_rows(actor),
         "queued": list_mail_for(actor, status="queued").count(),
         "folder_mode": not settings.LOCKSTEP_SMTP_URL,
         "folder": settings.LOCKSTEP_OUTBOX_DIR,
@@ -81,7 +101,7 @@ def decide(request: HttpRequest, row_id: int) -> HttpResponse:
         else:
             do_retry_held(row, actor=actor)
             messages.success(request, f"The copy to {row.to_address} will be sent again.")
-    except Conflict as exc:
+    except (Conflict, PermissionDenied) as exc:
         messages.error(request, exc.message)
     return redirect("web:outbox")
 
@@ -101,6 +121,6 @@ def decide_inbound(request: HttpRequest, message_id: int) -> HttpResponse:
             done = do_release_inbound(message, actor=actor)
             where = f"case {done.case_id}" if done.route == "post" else done.route or "its place"
             messages.success(request, f"The message from {sender} went through to {where}.")
-    except Conflict as exc:
+    except (Conflict, PermissionDenied) as exc:
         messages.error(request, exc.message)
     return redirect("web:outbox")

@@ -1,7 +1,17 @@
 """/.well-known/security.txt for the instance, and one per project, from configuration.
 
 RFC 9116 wants web URIs to be https. An instance reached over plain http (the embedded
-mode on 127.0.0.1) therefore lists only configured contacts, and has no file without them.
+mode on 127.0.0.1) therefore lists only configured contacts and mail addresses, and has no
+file without them.
+
+A project's file names the routes through Lockstep, most preferred first: mail to
+security-<project>@<mail domain>, then the report form. `Encryption:` is the key that
+decrypts that mail, the list key: as a download that carries the project's address as a user
+ID (so `gpg -e -r security-<project>@…` works right after importing it) and by fingerprint.
+The same key is in the Web Key Directory (lockstep.web.wkd). Only where Lockstep takes no
+mail (`LOCKSTEP_MAIL_DOMAIN` left at its `.invalid` default, or a slug no address can
+spell) does the file name the upstream's own address and key instead; the two routes are
+never mixed, since `Encryption:` cannot say which key goes with which address.
 """
 
 from __future__ import annotations
@@ -14,7 +24,11 @@ from django.views.decorators.http import require_GET
 from lockstep.core import clock
 from lockstep.core.actor import from_request
 from lockstep.intake.securitytxt import SecurityTxt, recommended_expires, render_security_txt
+from lockstep.mailgw.addresses import AddressKind, parse_address, report_address
+from lockstep.mailgw.outbound.protect import list_public_key, list_secret_key
+from lockstep.mailgw.wkd import armored_certificate_for, fingerprint
 from lockstep.orgs.queries import list_keys_of_org
+from lockstep.projects.models import Project
 from lockstep.projects.queries import access_project_by_slug
 from lockstep.web.errors import domain_errors
 
@@ -23,12 +37,34 @@ NO_FILE = (
     "No security.txt: set LOCKSTEP_SECURITY_CONTACTS, or serve Lockstep over https "
     "(LOCKSTEP_BASE_URL) so that its report form can be the contact.\n"
 )
+KEYS = "application/pgp-keys; charset=us-ascii"
 
 
 def _https(path: str) -> tuple[str, ...]:
     """The absolute URL of `path` if the instance is served over https, else nothing."""
     base = settings.LOCKSTEP_BASE_URL
     return (f"{base}{path}",) if base.startswith("https://") else ()
+
+
+def _takes_mail() -> bool:
+    """Whether Lockstep has a mail domain: the default, under .invalid, never resolves."""
+    return not str(settings.LOCKSTEP_MAIL_DOMAIN).lower().endswith(".invalid")
+
+
+def _report_address(project: Project) -> str:
+    """security-<project>@<mail domain>, if Lockstep takes mail and the slug can be spelt."""
+    if not _takes_mail():
+        return ""
+    address = report_address(project.slug)
+    parsed = parse_address(address)
+    if parsed is None or parsed.kind != AddressKind.REPORT or parsed.value != project.slug:
+        return ""
+    return address
+
+
+def _list_key(download: str) -> tuple[str, ...]:
+    """`Encryption:` values for the list key: where to download it, and its fingerprint."""
+    return (*_https(download), f"openpgp4fpr:{fingerprint(list_public_key())}")
 
 
 def _answer(doc: SecurityTxt) -> HttpResponse:
@@ -39,23 +75,50 @@ def _answer(doc: SecurityTxt) -> HttpResponse:
     return response
 
 
+def _instance_mail() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Comment lines on the projects' mail route, and the key for it (unless configured)."""
+    if not _takes_mail():
+        return (), ()
+    domain, base = settings.LOCKSTEP_MAIL_DOMAIN, settings.LOCKSTEP_BASE_URL
+    key = fingerprint(list_public_key()).upper()
+    notes = (
+        f"Mail about a project: security-<project>@{domain}, encrypted to the list key {key}",
+        f"Each project's own file: {base}/projects/<project>/security.txt",
+    )
+    return notes, _list_key(reverse("web:list-key"))
+
+
 @require_GET
 def instance(_request: HttpRequest) -> HttpResponse:
     form = _https(reverse("web:report-choose"))
-    encryption = settings.LOCKSTEP_SECURITY_ENCRYPTION
+    notes, list_key = _instance_mail()
+    configured = settings.LOCKSTEP_SECURITY_ENCRYPTION
     return _answer(
         SecurityTxt(
             contacts=tuple(settings.LOCKSTEP_SECURITY_CONTACTS) or form,
             expires=recommended_expires(clock.now()),
-            encryption=(encryption,) if encryption else (),
+            encryption=(configured,) if configured else list_key,
             policy=(settings.LOCKSTEP_SECURITY_POLICY,)
             if settings.LOCKSTEP_SECURITY_POLICY
             else form,
             preferred_languages=tuple(settings.LOCKSTEP_SECURITY_LANGUAGES),
             canonical=_https("/.well-known/security.txt"),
             comment=f"security.txt for {settings.LOCKSTEP_INSTANCE_NAME}",
+            notes=notes,
         )
     )
+
+
+def _project_mail(project: Project) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The project's mail contact and the key for it: Lockstep's, else the upstream's own."""
+    address = _report_address(project)
+    if address:
+        key = reverse("web:project-mail-key", args=[project.slug])
+        return (f"mailto:{address}",), _list_key(key)
+    mail = (f"mailto:{project.security_email}",) if project.security_email else ()
+    has_key = list_keys_of_org(project.upstream).exists()
+    key = reverse("web:project-key", args=[project.slug])
+    return mail, _https(key) if has_key else ()
 
 
 @require_GET
@@ -63,19 +126,29 @@ def instance(_request: HttpRequest) -> HttpResponse:
 def project(request: HttpRequest, slug: str) -> HttpResponse:
     found = access_project_by_slug(from_request(request), slug)
     form = _https(reverse("web:report", args=[found.slug]))
-    mail = (f"mailto:{found.security_email}",) if found.security_email else ()
-    has_key = list_keys_of_org(found.upstream).exists()
+    mail, encryption = _project_mail(found)
     return _answer(
         SecurityTxt(
             contacts=mail + form,
             expires=recommended_expires(clock.now()),
-            encryption=_https(reverse("web:project-key", args=[found.slug])) if has_key else (),
+            encryption=encryption,
             policy=form,
             preferred_languages=tuple(settings.LOCKSTEP_SECURITY_LANGUAGES),
             canonical=_https(reverse("web:project-security-txt", args=[found.slug])),
             comment=f"security.txt for {found.name}, by {found.upstream.name}",
         )
     )
+
+
+@require_GET
+@domain_errors
+def project_mail_key(request: HttpRequest, slug: str) -> HttpResponse:
+    """The key for mail to security-<project>@: the list key, with that address as a user ID."""
+    found = access_project_by_slug(from_request(request), slug)
+    address = _report_address(found)
+    if not address:
+        return HttpResponse("This instance takes no mail.\n", content_type=TEXT, status=404)
+    return HttpResponse(armored_certificate_for(list_secret_key(), address), content_type=KEYS)
 
 
 @require_GET

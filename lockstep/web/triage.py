@@ -22,7 +22,12 @@ from lockstep.intake.actions import (
     do_mark_spam,
 )
 from lockstep.intake.models import ReportStatus
-from lockstep.intake.queries import access_report_by_id, inbox_counts_for, list_inbox_for
+from lockstep.intake.queries import (
+    access_report_by_id,
+    inbox_counts_for,
+    list_inbox_for,
+    mail_origin_of,
+)
 from lockstep.projects.queries import routing_facts_for
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import AcceptForm, DeclineForm, DuplicateForm, MessageForm
@@ -79,6 +84,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "message_form": message_form,
         "messages_list": report.messages.order_by("created_at", "id"),
         "attachments": report.attachments.defer("content"),
+        "origin": mail_origin_of(report),
     }
     return render(request, "web/triage/report.html", context)
 

@@ -36,6 +36,11 @@ urlpatterns = [
     path("projects/<slug:slug>/report/", intake.report_form, name="report"),
     path("projects/<slug:slug>/security.txt", securitytxt.project, name="project-security-txt"),
     path("projects/<slug:slug>/openpgp.asc", securitytxt.project_key, name="project-key"),
+    path(
+        "projects/<slug:slug>/mail-key.asc",
+        securitytxt.project_mail_key,
+        name="project-mail-key",
+    ),
     path("track/<str:token>/", intake.track, name="track"),
     # Triage: the upstream team's inbox.
     path("triage/", triage.inbox, name="triage"),

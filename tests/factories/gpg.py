@@ -39,10 +39,22 @@ class GnuPG:
     def import_key(self, armored: str) -> None:
         self.run("--import", stdin=armored.encode())
 
-    def sign_encrypt(self, data: bytes, *, signer: str, to: str, compress: bool = True) -> bytes:
-        extra = [] if compress else ["--compress-algo", "none"]
+    def sign_encrypt(
+        self,
+        data: bytes,
+        *,
+        signer: str,
+        to: str,
+        compress: bool = True,
+        compress_algo: str = "",
+        armor: bool = True,
+    ) -> bytes:
+        """`gpg --sign --encrypt`; by default compressed as GnuPG chooses (ZLIB or ZIP),
+        `compress_algo` ("zip", "zlib", "bzip2", "none") forces one."""
+        algo = compress_algo or ("" if compress else "none")
+        extra = ["--compress-algo", algo] if algo else []
         return self.run(
-            "--armor",
+            *(["--armor"] if armor else []),
             "--trust-model",
             "always",
             "--sign",
@@ -53,4 +65,15 @@ class GnuPG:
             "-r",
             to,
             stdin=data,
+        )
+
+    def fingerprint(self, who: str) -> str:
+        """The primary key's fingerprint, as gpg prints it (upper-case hex)."""
+        colons = self.run("--with-colons", "--list-keys", who).decode()
+        return next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr"))
+
+    def stop(self) -> None:
+        """Stop this home's gpg-agent (started by the first secret-key operation)."""
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"], env=self.env, check=False, capture_output=True
         )

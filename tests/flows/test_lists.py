@@ -192,10 +192,20 @@ def _mail_to(channel_slug: str, sender: str, body: str, *, encrypted: bool = Fal
 def test_a_member_posts_to_the_public_list_by_mail(public_list: tuple[Any, Any, Any]) -> None:
     channel, member, _ = public_list
     raw = _mail_to(channel.slug, member.email, "Version 1.2.4 fixes CVE-2026-1234.")
+    unsigned = store_inbound(raw, mail_from=member.email, rcpt_to=[channel_address(channel.slug)])
+    assert process(unsigned) == InboundStatus.HELD  # nothing proves who sent it
+    unsigned.refresh_from_db()
+    assert unsigned.rule == "unverified"
+    assert not PublicPost.objects.exists()
+    channel.accepts_unsigned_mail = True  # the list's coordinators chose to take it, marked
+    channel.save(update_fields=["accepts_unsigned_mail"])
     message = store_inbound(raw, mail_from=member.email, rcpt_to=[channel_address(channel.slug)])
     assert process(message) == InboundStatus.ACCEPTED
     published = PublicPost.objects.get(pk=message.post_id)
     assert published.subject == "Advisory"
+    assert published.unverified_sender
+    relayed = OutboundMessage.objects.get(protection=Protection.SIGNED)
+    assert relayed.body.startswith("[Sender not verified")
     assert OutboundMessage.objects.filter(protection=Protection.SIGNED).count() == 1
     stranger = store_inbound(
         _mail_to(channel.slug, "x@elsewhere.example", "spam"),
@@ -252,5 +262,5 @@ def test_reports_by_mail_are_rate_limited_per_sender(list_key: str, settings: An
         outcomes.append(process(store_inbound(raw, mail_from="flood@example.org", rcpt_to=[to])))
     assert outcomes == ["accepted", "accepted", "held"]
     held = InboundMessage.objects.get(status="held")
-    assert "More than 2 reports from flood@example.org" in held.reason
+    assert "More than 2 reports by mail within an hour from flood@example.org" in held.reason
     assert OutboundMessage.objects.filter(to_address="flood@example.org").count() == 2

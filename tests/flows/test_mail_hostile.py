@@ -128,7 +128,8 @@ def _take(messages: list[Hostile], client: smtplib.SMTP) -> tuple[list[str], lis
             stored.append(_wire(message.raw))
         else:
             mail_from, to = message.mail_from, [message.to]
-            replies.append(receive(message.raw, mail_from=mail_from, rcpt_to=to, peer="192.0.2.7"))
+            (reply,) = receive(message.raw, mail_from=mail_from, rcpt_to=to, peer="192.0.2.7")
+            replies.append(reply)
             stored.append(message.raw)
     return replies, stored
 

@@ -15,7 +15,13 @@ import pytest
 
 from lockstep.cases.models import Post
 from lockstep.intake.models import Report
-from lockstep.mailgw.addresses import bounce_address, case_address, channel_address, report_address
+from lockstep.mailgw.addresses import (
+    bounce_address,
+    case_address,
+    case_member_address,
+    channel_address,
+    report_address,
+)
 from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, Protection
 from lockstep.mailgw.outbound.deliver import deliver_due
 from lockstep.mailgw.outbound.protect import list_public_key
@@ -105,7 +111,7 @@ def test_gpg_reply_becomes_a_post_and_each_member_copy_decrypts_only_with_their_
 ) -> None:
     world, homes = people
     vendor = world.vendor_user.email
-    to = case_address(world.case.pk)
+    to = case_member_address(world.case.pk, world.vendor_user.pk)
     armored = homes[vendor].sign_encrypt(
         f"Content-Type: text/plain; charset=utf-8\r\n\r\n{SECRET}\r\n".encode(),
         signer=vendor,
@@ -121,7 +127,7 @@ def test_gpg_reply_becomes_a_post_and_each_member_copy_decrypts_only_with_their_
     assert process_waiting.call() == 1
     message = InboundMessage.objects.get()
     assert (message.status, message.route, message.encrypted) == ("accepted", "post", True)
-    assert message.signature == ("unchecked" if compress else "valid")
+    assert message.signature == "valid"  # GnuPG's default (compressed) is checked too
     post = Post.objects.get(pk=message.post_id)
     assert SECRET in post.body
     assert post.author_id == world.vendor_user.pk
@@ -167,7 +173,7 @@ def test_inline_pgp_message_works_too(
 ) -> None:
     world, homes = people
     vendor = world.vendor_user.email
-    to = case_address(world.case.pk)
+    to = case_member_address(world.case.pk, world.vendor_user.pk)
     armored = homes[vendor].sign_encrypt(
         SECRET.encode(), signer=vendor, to="lockstep@lockstep.invalid"
     )
@@ -181,11 +187,11 @@ def test_inline_pgp_message_works_too(
     assert SECRET in Post.objects.get(pk=message.post_id).body
 
 
-def test_plain_mail_from_a_member_is_posted_with_a_warning(
+def test_plain_unsigned_mail_from_a_member_is_held_unless_the_list_takes_it_marked(
     people: tuple[CaseWorld, dict[str, GnuPG]], smtpd_port: int
 ) -> None:
     world, _ = people
-    to = case_address(world.case.pk)
+    to = case_member_address(world.case.pk, world.vendor_user.pk)
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = world.vendor_user.email, to, "Plain"
     mail.set_content(SECRET)
@@ -194,9 +200,23 @@ def test_plain_mail_from_a_member_is_posted_with_a_warning(
     )
     _send(smtpd_port, mail, sender=world.vendor_user.email, to=to)
     process_waiting.call()
-    post = Post.objects.get(pk=InboundMessage.objects.get().post_id)
+    held = InboundMessage.objects.get()
+    assert (held.status, held.rule) == (InboundStatus.HELD, "unverified")
+    assert "It is not signed" in held.reason
+    assert not Post.objects.filter(body__contains=SECRET).exists()
+    channel = world.case.channel
+    assert channel is not None
+    channel.accepts_unsigned_mail = True
+    channel.save(update_fields=["accepts_unsigned_mail"])
+    _send(smtpd_port, mail, sender=world.vendor_user.email, to=to)
+    process_waiting.call()
+    post = Post.objects.get(pk=InboundMessage.objects.latest("id").post_id)
+    assert post.unverified_sender
     assert post.body.startswith("[This message reached Lockstep unencrypted")
     assert [a.filename for a in post.attachments.all()] == ["fix.patch"]
+    bodies = list(OutboundMessage.objects.values_list("body", flat=True))
+    assert bodies
+    assert all("[Sender not verified" in body or "log in" in body for body in bodies)
 
 
 def test_outsider_and_undecryptable_mail_are_held_with_a_reason(

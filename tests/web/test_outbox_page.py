@@ -111,6 +111,7 @@ def test_coordinator_lets_held_inbound_mail_through_or_discards_it(
     post = Post.objects.get(pk=message.post_id)
     assert post.author_id is None
     assert post.author_label.startswith("stranger@elsewhere.example (by mail, let through by")
+    assert post.unverified_sender
     other = _held_inbound(world, body="Spam, spam.")
     client.post(f"/outbox/inbound/{other.pk}/", {"action": "discard"})
     other.refresh_from_db()
@@ -131,12 +132,12 @@ def test_unreadable_held_mail_cannot_be_let_through(client: Client, list_key: st
     assert message.status == InboundStatus.HELD
 
 
-def test_only_the_cases_coordinators_and_operators_see_held_inbound_mail(
+def test_only_the_cases_leads_let_held_mail_in_and_operators_may_only_discard_it(
     client: Client, list_key: str
 ) -> None:
     world = build_case_world()
     message = _held_inbound(world)
-    for user in (world.vendor_user, world.outsider_user, world.maintainer):
+    for user in (world.vendor_user, world.outsider_user):
         client.force_login(user)
         assert "stranger@elsewhere.example" not in client.get("/outbox/").content.decode()
         assert (
@@ -147,5 +148,17 @@ def test_only_the_cases_coordinators_and_operators_see_held_inbound_mail(
     page = client.get("/outbox/").content.decode()
     assert "stranger@elsewhere.example" in page
     assert "About the overflow" not in page  # the subject is need-to-know
-    client.force_login(world.coordinator)
-    assert "About the overflow" in client.get("/outbox/").content.decode()
+    assert 'value="release"' not in page
+    refused = client.post(f"/outbox/inbound/{message.pk}/", {"action": "release"}, follow=True)
+    assert "Only the case&#x27;s leads can let mail into a case" in refused.content.decode()
+    message.refresh_from_db()
+    assert message.status == InboundStatus.HELD
+    for lead in (world.maintainer, world.coordinator):  # upstream and coordinator lead
+        client.force_login(lead)
+        page = client.get("/outbox/").content.decode()
+        assert "About the overflow" in page
+        assert 'value="release"' in page
+    client.force_login(operator)
+    client.post(f"/outbox/inbound/{message.pk}/", {"action": "discard"})
+    message.refresh_from_db()
+    assert message.status == InboundStatus.DISCARDED

@@ -7,11 +7,20 @@ from django.db import transaction
 from lockstep.accounts.models import User
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
-from lockstep.cases.models import Participant, ParticipantRole, Status, VendorStatus, Vulnerability
+from lockstep.cases.mail_queries import addresses_leaving_case
+from lockstep.cases.models import (
+    DateAgreement,
+    Participant,
+    ParticipantRole,
+    Status,
+    VendorStatus,
+    Vulnerability,
+)
 from lockstep.cases.queries import CaseAccess
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from lockstep.mailgw.outbound.holds import cancel_case_copies
 from lockstep.orgs.models import Organization, OrgKind
 
 STATEMENT_MAX = 5000
@@ -36,14 +45,29 @@ def do_add_participant(access: CaseAccess, org: Organization, *, actor: Actor) -
 
 @transaction.atomic
 def do_remove_participant(access: CaseAccess, seat: Participant, *, actor: Actor) -> None:
+    """The organisation leaves the case: its members stop seeing it, their case addresses stop
+    working, the copies still waiting for them are cancelled, and its agreement to the date is
+    withdrawn."""
     require_lead(access)
     if seat.case_id != access.case.pk:
         raise NotFound("No such participant.")
     if seat.role != ParticipantRole.VENDOR:
         msg = "The upstream team and the coordinator cannot be removed from a case."
         raise PermissionDenied(msg)
-    record_case(CaseTag.PARTICIPANT_REMOVED, access.case, actor=actor, data={"org": seat.org.slug})
+    case, org = access.case, seat.org
     seat.delete()
+    withdrawn = DateAgreement.objects.filter(case=case, org=org).delete()[0]
+    cancelled = cancel_case_copies(
+        case.pk,
+        addresses_leaving_case(case, org),
+        reason=f"{org.name} was removed from the case by {actor.label}",
+    )
+    record_case(
+        CaseTag.PARTICIPANT_REMOVED,
+        case,
+        actor=actor,
+        data={"org": org.slug, "agreements_withdrawn": withdrawn, "copies_cancelled": cancelled},
+    )
 
 
 @transaction.atomic

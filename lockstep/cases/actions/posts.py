@@ -19,7 +19,7 @@ from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError
 from lockstep.core.markdown import render_markdown
 from lockstep.mailgw.addresses import case_address
-from lockstep.mailgw.outbound.outbox import MailSpec, fan_out
+from lockstep.mailgw.outbound.outbox import UNVERIFIED_NOTE, MailSpec, fan_out
 from lockstep.orgs.models import Organization
 
 POST_MAX_CHARS = 100_000
@@ -88,8 +88,11 @@ def announce_post(case: Case, post: Post, *, author_id: int | None) -> None:
     """Mail the post to every other participant: encrypted to their key, or a notice."""
     attached = post.attachments.count()
     files = f"\n\n({attached} attachment(s) in the case room.)" if attached else ""
+    mark = f"{UNVERIFIED_NOTE}\n\n" if post.unverified_sender else ""
     spec = case_mail(
-        case, subject=case.title, text=f"{post.author_label} wrote:\n\n{post.body}{files}"
+        case,
+        subject=case.title,
+        text=f"{mark}{post.author_label} wrote:\n\n{post.body}{files}",
     )
     fan_out(spec, mail_recipients(case, except_user_id=author_id))
 
@@ -121,8 +124,10 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     author_org: Organization | None,
     actor: Actor,
     author_label: str = "",
+    unverified_sender: bool = False,
 ) -> Post:
-    """`author_label` names an author who is not the actor (mail released by a coordinator)."""
+    """`author_label` names an author who is not the actor (mail released by a coordinator);
+    `unverified_sender` marks mail that no signature on file proves."""
     text = body.strip()
     if not text:
         raise ValidationError("Write something first.", field="body")
@@ -137,6 +142,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
         author_org=author_org,
         body=text,
         body_html=render_markdown(text),
+        unverified_sender=unverified_sender,
         created_at=clock.now(),
     )
     store_attachments(case, post, files)
@@ -145,7 +151,11 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
         CaseTag.POST_ADDED,
         case,
         actor=actor,
-        data={"post": post.pk, "attachments": [f.filename for f in files]},
+        data={
+            "post": post.pk,
+            "attachments": [f.filename for f in files],
+            "unverified_sender": unverified_sender,
+        },
     )
     return post
 

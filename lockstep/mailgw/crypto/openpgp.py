@@ -33,6 +33,7 @@ import pysequoia
 from pysequoia.packet import KeyFlags, Packet, PacketPile, PublicKeyAlgorithm, SignatureType, Tag
 
 from lockstep.core import clock
+from lockstep.mailgw.crypto import keygen
 from lockstep.mailgw.crypto.base import (
     DecryptionFailed,
     KeyInfo,
@@ -339,14 +340,12 @@ class SequoiaOpenPGP:
         return _inspect(armored, now=clock.require_aware(now, name="now"))[0]
 
     def generate_key(self, user_id: str) -> tuple[str, str]:
-        """A new Ed25519/Cv25519 v4 key (readable by GnuPG 2.2), unprotected, not expiring."""
+        """A new Ed25519/Cv25519 v4 key, unprotected, not expiring, that advertises SEIPD v1
+        only, so that what Sequoia encrypts to it GnuPG 2.2 can read (see keygen.py)."""
         if not user_id.strip():
             msg = "user_id must not be empty"
             raise ValueError(msg)
-        tsk = pysequoia.Tsk.generate(
-            user_id, profile=pysequoia.Profile.RFC4880, cipher_suite=pysequoia.CipherSuite.Cv25519
-        )
-        return str(tsk.extract_certificate()), str(tsk)
+        return keygen.generate_key(user_id)
 
     def encrypt(self, plaintext: bytes, *, recipients: Sequence[str]) -> str:
         if not recipients:

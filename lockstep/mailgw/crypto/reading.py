@@ -3,16 +3,25 @@
 Like signing.py, this sits next to the `OpenPGP` adapter and talks to pysequoia directly
 until the Protocol grows these methods. Key material comes in as armour; results are values.
 
-What pysequoia 0.1.35 can and cannot tell us, and what we make of it:
+What each shape of message gets, and who does the work:
 
-- An encrypted message signed inside the encryption and not compressed (Sequoia's own
-  output, `gpg --compress-algo none -se`): decrypted and verified in one pass.
-- An encrypted message whose inside is compressed (GnuPG's default for `gpg -se`), or not
-  signed at all: pysequoia's verifier refuses any other layering ("Unexpected message
-  structure", or "no valid signatures" for an unsigned one). We then decrypt again without
-  verification. Whether a signature was inside is known from the issuers Sequoia asked
-  certificates for: if it named any, the signature is `UNCHECKED` (present, not verified),
-  otherwise `NONE`.
+- Encrypted, signed inside the encryption and not compressed (Sequoia's own output,
+  `gpg --compress-algo none -se`): pysequoia decrypts and verifies in one pass.
+- Encrypted the way GnuPG 2.2 and 2.4 encrypt to Lockstep's list key (PKESK v3 with ECDH
+  over Curve25519, SEIPD v1 with AES), whatever is inside: pysequoia's verifier refuses a
+  compressed layer ("Unexpected message structure", GnuPG's default for `gpg -se`) and
+  cannot read BZip2, so `unwrap.py` decrypts the message itself, checks its integrity
+  (MDC), inflates it (refusing past `MAX_INFLATED_BYTES`) and hands the signed message
+  inside to `pysequoia.verify`. Signed: `VALID` by one of `sender_keys`, else `BAD` (another
+  key, a damaged signature, or packets around it that are not one signed message).
+  Not signed: `NONE`.
+- Any other encrypted shape pysequoia refuses to verify: an RSA or other list key, SEIPD v2
+  or AEAD containers, ciphers other than AES. pysequoia decrypts again without verification,
+  and whether a signature was inside is known only from the issuers Sequoia asked
+  certificates for: `UNCHECKED` if it named any (present, not verified), else `NONE`. Such
+  content is inflated by pysequoia without a bound. Lockstep's own list key is a v4
+  Cv25519 key that advertises SEIPD v1 only (`keygen.py`), so GnuPG does not send these;
+  but any sender may choose them, so `UNCHECKED` proves nothing about who wrote the message.
 - A signed or clear-signed message that is not encrypted: verified.
 """
 
@@ -26,6 +35,17 @@ import pysequoia
 from pysequoia.packet import PacketPile, Tag
 
 from lockstep.mailgw.crypto.base import DecryptionFailed
+from lockstep.mailgw.crypto.packets import (
+    COMPRESSED,
+    LITERAL,
+    ONE_PASS_SIGNATURE,
+    SIGNATURE,
+    PacketError,
+    literal_data,
+    split_packets,
+)
+from lockstep.mailgw.crypto.seipd import MAX_INFLATED_BYTES
+from lockstep.mailgw.crypto.unwrap import unwrap
 
 _UNEXPECTED = "Unexpected message structure"
 _NO_VALID = "no valid signatures"
@@ -65,25 +85,40 @@ def is_encrypted(message: bytes) -> bool:
         return False
 
 
-def open_message(message: bytes, *, secret_key: str, sender_keys: Sequence[str]) -> Opened:
+def open_message(
+    message: bytes,
+    *,
+    secret_key: str,
+    sender_keys: Sequence[str],
+    max_inflated: int = MAX_INFLATED_BYTES,
+) -> Opened:
     """Decrypt (if encrypted) and verify one armoured OpenPGP message.
 
-    Raises `DecryptionFailed` when an encrypted message is not for `secret_key` or is damaged,
-    and ValueError when `message` is no OpenPGP message at all.
+    Raises `DecryptionFailed` when an encrypted message is not for `secret_key`, is damaged,
+    or inflates past `max_inflated` octets (`seipd.InflatedTooLarge`), and ValueError when
+    `message` is no OpenPGP message at all.
     """
     if is_encrypted(message):
-        return _decrypt(message, secret_key=secret_key, sender_keys=sender_keys)
+        return _decrypt(
+            message, secret_key=secret_key, sender_keys=sender_keys, max_inflated=max_inflated
+        )
     return _verify(message, sender_keys=sender_keys)
 
 
-def _decrypt(message: bytes, *, secret_key: str, sender_keys: Sequence[str]) -> Opened:
+def _decrypt(
+    message: bytes, *, secret_key: str, sender_keys: Sequence[str], max_inflated: int
+) -> Opened:
     try:
         decryptor = pysequoia.Tsk.from_bytes(secret_key.encode()).decryptor()
     except RuntimeError:
         msg = "secret_key holds no usable (unprotected) secret encryption key"
         raise ValueError(msg) from None
-    issuers: list[str] = []  # Sequoia asks for the signers' certificates: [] if unsigned
     certs = _certs(sender_keys)
+    # First, and before pysequoia sees it: Sequoia inflates compressed data without a bound.
+    inner = unwrap(message, secret_key=secret_key, limit=max_inflated)
+    if inner is not None:
+        return _read_inner(inner, certs)
+    issuers: list[str] = []  # Sequoia asks for the signers' certificates: [] if unsigned
 
     def store(key_ids: Sequence[str]) -> list[pysequoia.Cert]:
         issuers.extend(key_ids)
@@ -91,26 +126,68 @@ def _decrypt(message: bytes, *, secret_key: str, sender_keys: Sequence[str]) -> 
 
     try:
         result = pysequoia.decrypt(message, decryptor=decryptor, store=store)
-    except RuntimeError as exc:
-        if _NO_VALID in str(exc):
-            state = SignatureState.BAD if issuers else SignatureState.NONE
-        elif _UNEXPECTED in str(exc):
-            state = SignatureState.UNCHECKED if issuers else SignatureState.NONE
-        else:
-            msg = "The message could not be decrypted with the list key (wrong key, or damaged)."
-            raise DecryptionFailed(msg) from None
-        content = _decrypt_only(message, decryptor)
-        claimed = issuers[0].upper() if issuers else ""  # named, not proven
-        return Opened(content, encrypted=True, signature=state, signer=claimed)
+    except (RuntimeError, OSError) as exc:  # OSError: what Sequoia streams, it fails as I/O
+        return _unchecked(message, str(exc), issuers, decryptor)
     signer = result.valid_sigs[0].certificate.upper() if result.valid_sigs else ""
     state = SignatureState.VALID if signer else SignatureState.NONE
     return Opened(result.bytes or b"", encrypted=True, signature=state, signer=signer)
 
 
+def _read_inner(inner: bytes, certs: list[pysequoia.Cert]) -> Opened:
+    """The packets `unwrap` decrypted, uncompressed: a signed message for Sequoia to verify,
+    or one literal data packet."""
+    try:
+        packets = split_packets(inner)
+        literals = [literal_data(p.body) for p in packets if p.tag == LITERAL]
+    except PacketError:
+        msg = "The decrypted message is not made of OpenPGP packets."
+        raise DecryptionFailed(msg) from None
+    tags = {p.tag for p in packets}
+    if COMPRESSED in tags:  # compressed within the signed message: Sequoia would inflate it
+        msg = "The decrypted message is compressed in a way Lockstep does not read."
+        raise DecryptionFailed(msg)
+    content = literals[0] if literals else b""
+    if not tags & {ONE_PASS_SIGNATURE, SIGNATURE}:
+        if len(packets) != 1 or not literals:
+            msg = "The decrypted message holds no single literal message."
+            raise DecryptionFailed(msg)
+        return Opened(content, encrypted=True, signature=SignatureState.NONE)
+    issuers: list[str] = []
+
+    def store(key_ids: Sequence[str]) -> list[pysequoia.Cert]:
+        issuers.extend(key_ids)
+        return certs
+
+    try:
+        result = pysequoia.verify(inner, store=store)
+    except (RuntimeError, OSError):  # no valid signature, or not one signed message
+        claimed = issuers[0].upper() if issuers else ""  # named, not proven
+        return Opened(content, encrypted=True, signature=SignatureState.BAD, signer=claimed)
+    signer = result.valid_sigs[0].certificate.upper() if result.valid_sigs else ""
+    state = SignatureState.VALID if signer else SignatureState.BAD
+    return Opened(result.bytes or b"", encrypted=True, signature=state, signer=signer)
+
+
+def _unchecked(
+    message: bytes, error: str, issuers: list[str], decryptor: pysequoia.PyDecryptor
+) -> Opened:
+    """A shape `unwrap` does not decrypt: what pysequoia's refusal `error` leaves us."""
+    if _NO_VALID in error:
+        state = SignatureState.BAD if issuers else SignatureState.NONE
+    elif _UNEXPECTED in error:
+        state = SignatureState.UNCHECKED if issuers else SignatureState.NONE
+    else:
+        msg = "The message could not be decrypted with the list key (wrong key, or damaged)."
+        raise DecryptionFailed(msg)
+    content = _decrypt_only(message, decryptor)
+    claimed = issuers[0].upper() if issuers else ""  # named, not proven
+    return Opened(content, encrypted=True, signature=state, signer=claimed)
+
+
 def _decrypt_only(message: bytes, decryptor: pysequoia.PyDecryptor) -> bytes:
     try:
         return pysequoia.decrypt(message, decryptor=decryptor).bytes or b""
-    except RuntimeError:
+    except (RuntimeError, OSError):
         msg = "The message could not be decrypted with the list key (wrong key, or damaged)."
         raise DecryptionFailed(msg) from None
 

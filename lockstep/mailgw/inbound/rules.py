@@ -51,6 +51,11 @@ class Facts:
     # Content stage only:
     undecryptable: str = ""  # why the list key could not open it
     signature: str = "none"  # valid | bad | unchecked | none
+    signer: str = ""  # the key the signature names (proven only when valid)
+    # For a case: "own" (the sender's own reply address), "other" (issued to someone else)
+    # or "shared" (the case's old shared address); "" elsewhere.
+    reply_address: str = ""
+    unsigned_allowed: bool = False  # the list posts members' unsigned mail, marked as such
 
 
 Rule = Callable[[Facts], Verdict | None]
@@ -98,6 +103,23 @@ def unknown_sender(facts: Facts) -> Verdict | None:
     return None
 
 
+def wrong_address(facts: Facts) -> Verdict | None:
+    """Each member replies to the case address issued to them; any other use is suspect."""
+    if facts.reply_address == "other":
+        reason = (
+            f"Sent by {facts.from_address or 'an unknown sender'} to the case address issued "
+            "to another member; only that member may write to it."
+        )
+        return Verdict(Action.HOLD, "wrong-address", reason)
+    if facts.reply_address == "shared":
+        reason = (
+            "Sent to the case's old shared address, which everyone who ever had a copy knows; "
+            "reply to a newer message (each member now has an address of their own)."
+        )
+        return Verdict(Action.HOLD, "wrong-address", reason)
+    return None
+
+
 def missing_tag(facts: Facts) -> Verdict | None:
     tag = facts.required_tag
     if tag and tag.lower() not in facts.subject.lower():
@@ -112,15 +134,46 @@ def undecryptable(facts: Facts) -> Verdict | None:
     return None
 
 
+def _speaks_for_someone(facts: Facts) -> bool:
+    """Mail that Lockstep would attribute to a member: a post in a case or on a list."""
+    return facts.destination in ("case", "channel")
+
+
 def bad_signature(facts: Facts) -> Verdict | None:
-    if facts.signature == "bad":
-        reason = "Signed, but not validly by any key on file for the sender."
+    if facts.signature == "bad" and _speaks_for_someone(facts):
+        named = f" (it names key {facts.signer})" if facts.signer else ""
+        reason = (
+            f"Signed, but not validly by any key on file for "
+            f"{facts.from_address or 'the sender'}{named}."
+        )
         return Verdict(Action.HOLD, "bad-signature", reason)
     return None
 
 
+def unverified(facts: Facts) -> Verdict | None:
+    """A post needs proof of its sender: a valid signature by a key on file for them."""
+    if not _speaks_for_someone(facts) or facts.signature == "valid" or facts.unsigned_allowed:
+        return None
+    who = facts.from_address or "the sender"
+    if facts.signature == "unchecked":
+        missing = f"Its signature (key {facts.signer or 'unnamed'}) could not be checked"
+    else:
+        missing = "It is not signed"
+    reason = (
+        f"{missing}, so nothing proves it comes from {who}. Mail becomes a post only when "
+        f"signed with a key on file for the sender (My keys)."
+    )
+    return Verdict(Action.HOLD, "unverified", reason)
+
+
 ENVELOPE_RULES: tuple[Rule, ...] = (loop, too_large, auto_reply, missing_tag)
-CONTENT_RULES: tuple[Rule, ...] = (undecryptable, bad_signature, unknown_sender)
+CONTENT_RULES: tuple[Rule, ...] = (
+    undecryptable,
+    unknown_sender,
+    wrong_address,
+    bad_signature,
+    unverified,
+)
 
 
 def decide(rules: Sequence[Rule], facts: Facts) -> Verdict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db import transaction
 
 from lockstep.audit.record import record
@@ -52,3 +54,22 @@ def do_drop_held(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
         data={"to": locked.to_address, "case": locked.case_id, "last_error": locked.last_error},
     )
     return locked
+
+
+CANCELLABLE = (OutboxStatus.QUEUED, OutboxStatus.HELD)
+
+
+def cancel_case_copies(case_id: int, addresses: Collection[str], *, reason: str) -> list[int]:
+    """Drop a case's copies to `addresses` that are still waiting (queued or held) and return
+    their ids; composed into the caller's transaction, which audits why. A copy already handed
+    to the relay is gone; one being sent at this moment may still arrive."""
+    if not addresses:
+        return []
+    rows = OutboundMessage.objects.select_for_update().filter(
+        case_id=case_id, status__in=CANCELLABLE, to_address__in=list(addresses)
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    OutboundMessage.objects.filter(pk__in=ids).update(
+        status=OutboxStatus.DROPPED, last_error=f"cancelled: {reason}"[:2000]
+    )
+    return ids

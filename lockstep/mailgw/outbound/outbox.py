@@ -14,6 +14,10 @@ from lockstep.mailgw.models import OutboundMessage, Protection
 
 PLAIN_MARKER = "[plain]"
 NOTICE_SUBJECT = "A new message is waiting for you on Lockstep"
+# Heads a post, and every copy of it, that came by mail no signature on file proves.
+UNVERIFIED_NOTE = (
+    "[Sender not verified: this came by mail without a signature that proves who sent it.]"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Recipient:
     address: str
     key: str = ""  # armoured public key able to encrypt now; "" if none
     plain_ok: bool = False  # the member chose clear text and the channel allows it
+    reply_to: str = ""  # this member's own reply address (a case's), replacing the spec's
 
 
 def choose_protection(spec: MailSpec, recipient: Recipient) -> Protection:
@@ -59,6 +64,11 @@ def _copy(spec: MailSpec, recipient: Recipient, protection: Protection) -> Outbo
     elif protection == Protection.PLAIN and spec.confidential:
         subject = f"{PLAIN_MARKER} {subject}"
     domain = settings.LOCKSTEP_MAIL_DOMAIN
+    headers = dict(spec.headers)
+    if recipient.reply_to:
+        headers.update(
+            {"Reply-To": recipient.reply_to, "List-Post": f"<mailto:{recipient.reply_to}>"}
+        )
     return OutboundMessage(
         protection=protection,
         from_address=settings.LOCKSTEP_MAIL_FROM,
@@ -66,7 +76,7 @@ def _copy(spec: MailSpec, recipient: Recipient, protection: Protection) -> Outbo
         recipient_key=recipient.key if protection == Protection.PGP else "",
         subject=subject,
         body=body,
-        headers=dict(spec.headers),
+        headers=headers,
         message_id=f"<{secrets.token_hex(16)}@{domain}>",
         case_id=spec.case_id,
         next_attempt_at=now,

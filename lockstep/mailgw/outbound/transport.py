@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import queue
 import re
 import smtplib
@@ -157,8 +158,10 @@ class _Shared(Iterator[Envelope]):
 
 
 class SmtpTransport:
-    """One SMTP session per batch (or `connections` sessions side by side, each taking the
-    next envelope when it is free); a refused recipient fails only its own copy."""
+    """One SMTP session per batch (or up to `connections` sessions side by side, each taking
+    the next envelope when it is free); a refused recipient fails only its own copy. A session
+    opens only for an envelope to send: a batch of one copy opens one session, and a batch of
+    none opens none."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -188,17 +191,21 @@ class SmtpTransport:
 
     def _parallel(self, envelopes: Iterator[Envelope]) -> Iterator[list[Outcome]]:
         """Sessions in threads share one envelope source; outcomes come back as they happen,
-        each time with every other outcome already waiting."""
+        each time with every other outcome already waiting. A session starts with an envelope
+        of its own, so a batch of fewer copies than `connections` opens one per copy."""
         results: queue.Queue[Outcome | TransportDown | None] = queue.Queue()
         source = _Shared(envelopes)
-        count = self.settings.connections
-        for _ in range(count):
+        running = 0
+        while running < self.settings.connections and (first := next(source, None)) is not None:
             session = threading.Thread(
-                target=_report, args=(self._session, source, results), name="smtp-session"
+                target=_report,
+                args=(self._session, itertools.chain([first], source), results),
+                name="smtp-session",
             )
             session.daemon = True
             session.start()
-        running, down, delivered = count, None, 0
+            running += 1
+        down, delivered = None, 0
         while running:
             group: list[Outcome] = []
             for item in _waiting(results):
@@ -215,9 +222,12 @@ class SmtpTransport:
             raise down
 
     def _session(self, envelopes: Iterator[Envelope]) -> Iterator[Outcome]:
-        client = self._connect()
+        first = next(envelopes, None)
+        if first is None:
+            return  # an empty batch: no connection for nothing
+        client = self._connect()  # if this fails, `first` has no outcome: it was not sent
         try:
-            for envelope in envelopes:
+            for envelope in itertools.chain([first], envelopes):
                 try:
                     client.sendmail(
                         envelope.sender, [envelope.recipient], wire_format(envelope.data)

@@ -22,6 +22,7 @@ from lockstep.mailgw.outbound.headers import encode_header
 from lockstep.mailgw.outbound.holds import do_drop_held
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 from lockstep.mailgw.outbound.transport import (
+    Envelope,
     FolderTransport,
     SmtpSettings,
     SmtpTransport,
@@ -71,8 +72,9 @@ def test_every_parallel_session_down_is_the_relay_down() -> None:
     report = deliver_due(transport, now=rows[0].next_attempt_at)
     assert report.failed == 1
     assert "unreachable" in OutboundMessage.objects.get().last_error
+    assert list(transport.send_batch([])) == []  # nothing to send: no session, no error
     with pytest.raises(TransportDown):
-        list(transport.send_batch([]))
+        list(transport.send_batch([Envelope("a@x", "b@example.org", b"x", "<k>")]))
 
 
 def test_long_or_non_ascii_headers_are_encoded() -> None:
@@ -86,9 +88,12 @@ def test_a_store_failure_asks_the_sender_to_try_again(monkeypatch: pytest.Monkey
     def broken(*_args: object, **_kwargs: object) -> InboundMessage:
         raise OSError("disk full")
 
-    monkeypatch.setattr(receive_module, "store_and_read", broken)
-    reply = receive_module.receive(b"Subject: x\r\n\r\nx\r\n", mail_from="a@b.example", rcpt_to=[])
-    assert reply.startswith("451 4.3.0")
+    monkeypatch.setattr(receive_module, "store_per_recipient", broken)
+    replies = receive_module.receive(
+        b"Subject: x\r\n\r\nx\r\n", mail_from="a@b.example", rcpt_to=["a@x", "b@x"]
+    )
+    assert [reply[:9] for reply in replies] == ["451 4.3.0", "451 4.3.0"]  # one per recipient
+    assert not InboundMessage.objects.exists()
 
 
 def test_process_inbound_task(list_key: str) -> None:
