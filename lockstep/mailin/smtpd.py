@@ -19,7 +19,7 @@ import logging
 import signal
 import threading
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
@@ -113,7 +113,7 @@ class _Smtp(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         again = self.transport is not None  # STARTTLS: the same connection, counted already
         super().connection_made(transport)
-        if again:
+        if again:  # pragma: no cover - STARTTLS is not offered (no TLS context)
             return
         handler: Handler = self.event_handler
         client = _client(transport.get_extra_info("peername"))
@@ -123,11 +123,11 @@ class _Smtp(SMTP):
             self._refuse(transport)
 
     def _refuse(self, transport: asyncio.BaseTransport) -> None:
-        if self._handler_coroutine is not None:
+        if self._handler_coroutine is not None:  # pragma: no branch - connection_made set it
             self._handler_coroutine.cancel()  # not started yet: no greeting is sent
-        if isinstance(transport, asyncio.WriteTransport):
-            transport.write(f"{TOO_MANY_CONNECTIONS}\r\n".encode())
-        transport.close()
+        stream = cast("asyncio.WriteTransport", transport)  # a TCP connection
+        stream.write(f"{TOO_MANY_CONNECTIONS}\r\n".encode())
+        stream.close()
 
     @override
     def connection_lost(self, error: Exception | None) -> None:

@@ -8,9 +8,10 @@ https://<domain>/.well-known/openpgpkey/hu/<wkd hash of the local part>?l=<local
 
 A key is served for the addresses Lockstep reads with the list key and accepts mail for:
 existing projects' report addresses, the lists' addresses (their names are public), and case
-addresses whose tag is right. Everything else is 404, bounce addresses included. Without the
-optional `l` parameter, the hash is looked up among projects and lists; a case address
-cannot be guessed from its hash, so it needs `l`.
+addresses whose tag is right (a member's own or the older shared one). Everything else is
+404: bounce, postmaster and abuse addresses too, whose mail is no reporter's or member's.
+Without the optional `l` parameter, the hash is looked up among projects and lists; a case
+address cannot be guessed from its hash, so it needs `l`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from lockstep.mailin.destinations import resolve
 from lockstep.projects.queries import list_projects_for
 
 NOT_FOUND = "No key for this address.\n"
+# Where the list key is how mail gets in; not bounce, postmaster or abuse addresses.
+SERVED = frozenset({AddressKind.REPORT, AddressKind.CASE, AddressKind.CHANNEL})
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -64,7 +67,7 @@ def _served_address(hashed: str, local_part: str) -> str | None:
         named = (a for a in _published_addresses() if wkd_hash(a.rpartition("@")[0]) == hashed)
         address = next(named, "")
     found = resolve(address) if address else None
-    if found is None or found.kind == AddressKind.BOUNCE:
+    if found is None or found.kind not in SERVED:
         return None
     return address.lower()
 

@@ -24,6 +24,17 @@ class GnuPG:
             raise AssertionError(done.stderr.decode())
         return done.stdout
 
+    def log(self, *args: str, stdin: bytes = b"") -> str:
+        """What gpg says about its work (stderr, then stdout) for a command that succeeds."""
+        cmd = ["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
+        done = subprocess.run(
+            [*cmd, *args], input=stdin, env=self.env, capture_output=True, check=False
+        )
+        said = (done.stderr + done.stdout).decode("utf-8", "replace")
+        if done.returncode != 0:
+            raise AssertionError(said)
+        return said
+
     def ok(self, *args: str, stdin: bytes = b"") -> bool:
         try:
             self.run(*args, stdin=stdin)

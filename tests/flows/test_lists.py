@@ -21,7 +21,7 @@ from lockstep.channels.models import ChannelKind, PublicPost
 from lockstep.channels.public import do_post_public
 from lockstep.core.actor import Actor
 from lockstep.core.errors import PermissionDenied, ValidationError
-from lockstep.mailgw.addresses import channel_address, report_address
+from lockstep.mailgw.addresses import case_member_address, channel_address, report_address
 from lockstep.mailgw.inbound.store import store_inbound
 from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, Protection
 from lockstep.mailgw.outbound.deliver import deliver_due
@@ -264,3 +264,31 @@ def test_reports_by_mail_are_rate_limited_per_sender(list_key: str, settings: An
     held = InboundMessage.objects.get(status="held")
     assert "More than 2 reports by mail within an hour from flood@example.org" in held.reason
     assert OutboundMessage.objects.filter(to_address="flood@example.org").count() == 2
+
+
+def test_coordinators_choose_to_take_unsigned_mail_and_the_mark_shows(
+    client: Client, list_key: str
+) -> None:
+    world = build_case_world()
+    client.force_login(world.coordinator)
+    page = client.get(f"/channels/{world.channel.slug}/").content.decode()
+    assert 'name="accepts_unsigned_mail"' in page
+    client.post(
+        f"/channels/{world.channel.slug}/mail/",
+        {"subject_tag": "[vs]", "accepts_unsigned_mail": "on"},
+    )
+    world.channel.refresh_from_db()
+    assert world.channel.accepts_unsigned_mail
+    change = AuditEvent.objects.filter(tag="channel:mail:changed").latest("seq")
+    assert (change.data["from"]["unsigned"], change.data["to"]["unsigned"]) == (False, True)
+    raw = (
+        f"From: {world.vendor_user.email}\r\n"
+        f"To: {case_member_address(world.case.pk, world.vendor_user.pk)}\r\n"
+        "Subject: Re\r\n\r\nWe ship on Thursday.\r\n"
+    ).encode()
+    to = case_member_address(world.case.pk, world.vendor_user.pk)
+    message = store_inbound(raw, mail_from=world.vendor_user.email, rcpt_to=[to])
+    assert process(message) == InboundStatus.ACCEPTED
+    room = client.get(f"/cases/{world.case.pk}/").content.decode()
+    assert "We ship on Thursday." in room
+    assert "sender not verified" in room

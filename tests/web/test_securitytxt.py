@@ -147,8 +147,10 @@ def test_instance_security_txt_names_the_projects_mail_route(
     text = client.get("/.well-known/security.txt").content.decode()
     assert _fields(text) == [
         "# security.txt for Lockstep",
-        "# Mail about a project: security-<project>@lists.example.org, encrypted to the list "
-        f"key {fpr.upper()}",
+        (
+            "# Mail about a project: security-<project>@lists.example.org, encrypted to the "
+            f"list key {fpr.upper()}"
+        ),
         "# Each project's own file: https://lockstep.example.org/projects/<project>/security.txt",
         "Contact: https://lockstep.example.org/report/",
         "Encryption: https://lockstep.example.org/list-key.asc",

@@ -128,17 +128,18 @@ def _kek(key: DecryptionKey, shared: bytes) -> bytes:
 
 
 def _unpad(padded: bytes) -> tuple[int, bytes] | None:
-    """(cipher, session key) from cipher || key || checksum || PKCS #5 padding."""
-    count = padded[-1] if padded else 0
+    """(cipher, session key) from cipher || key || checksum || PKCS #5 padding. An unwrapped
+    key is at least 16 octets (RFC 3394), so 8 or more are left after the padding."""
+    count = padded[-1]
     if not 1 <= count <= _PKCS5_MAX or padded[-count:] != bytes([count]) * count:
         return None
     unpadded = padded[:-count]
-    cipher, key, checksum = unpadded[:1], unpadded[1:-2], unpadded[-2:]
-    if not cipher or AES_KEY_SIZES.get(cipher[0]) != len(key):
+    cipher, key, checksum = unpadded[0], unpadded[1:-2], unpadded[-2:]
+    if AES_KEY_SIZES.get(cipher) != len(key):
         return None
     if int.from_bytes(checksum, "big") != sum(key) & 0xFFFF:
         return None
-    return cipher[0], key
+    return cipher, key
 
 
 def _unwrap(key: DecryptionKey, point: bytes, wrapped: bytes) -> tuple[int, bytes] | None:

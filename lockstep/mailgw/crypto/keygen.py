@@ -17,6 +17,10 @@ subpackets, so the primary key's self-signature is built here:
   key's), key flags 0x01 (certify: the signing subkey signs), primary user ID, features
   0x01 (SEIPD v1 only), preferred ciphers AES-256 and AES-128, hashes SHA-512 and SHA-256,
   compression none, ZLIB and ZIP, and the issuer fingerprint; unhashed, the issuer key ID.
+
+Because "none" comes first, GnuPG sends what it encrypts to these keys uncompressed unless
+told otherwise. Compressed mail still arrives (from list keys made before this module, and
+from any sender who chooses it), and `unwrap.py` reads it.
 """
 
 from __future__ import annotations

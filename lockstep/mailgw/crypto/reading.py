@@ -5,24 +5,27 @@ until the Protocol grows these methods. Key material comes in as armour; results
 
 What each shape of message gets, and who does the work:
 
-- Encrypted, signed inside the encryption and not compressed (Sequoia's own output,
-  `gpg --compress-algo none -se`): pysequoia decrypts and verifies in one pass.
-- Encrypted the way GnuPG 2.2 and 2.4 encrypt to Lockstep's list key (PKESK v3 with ECDH
-  over Curve25519, SEIPD v1 with AES), whatever is inside: pysequoia's verifier refuses a
-  compressed layer ("Unexpected message structure", GnuPG's default for `gpg -se`) and
-  cannot read BZip2, so `unwrap.py` decrypts the message itself, checks its integrity
-  (MDC), inflates it (refusing past `MAX_INFLATED_BYTES`) and hands the signed message
-  inside to `pysequoia.verify`. Signed: `VALID` by one of `sender_keys`, else `BAD` (another
-  key, a damaged signature, or packets around it that are not one signed message).
-  Not signed: `NONE`.
-- Any other encrypted shape pysequoia refuses to verify: an RSA or other list key, SEIPD v2
-  or AEAD containers, ciphers other than AES. pysequoia decrypts again without verification,
-  and whether a signature was inside is known only from the issuers Sequoia asked
-  certificates for: `UNCHECKED` if it named any (present, not verified), else `NONE`. Such
-  content is inflated by pysequoia without a bound. Lockstep's own list key is a v4
-  Cv25519 key that advertises SEIPD v1 only (`keygen.py`), so GnuPG does not send these;
-  but any sender may choose them, so `UNCHECKED` proves nothing about who wrote the message.
-- A signed or clear-signed message that is not encrypted: verified.
+- Encrypted as GnuPG 2.2 and 2.4 encrypt to Lockstep's list key, and as Sequoia does to a
+  key from `keygen.py`: PKESK v3 with ECDH over Curve25519, then SEIPD v1 with AES,
+  compressed inside or not. `unwrap.py` decrypts it itself, checks its integrity (MDC),
+  inflates it (refusing past `max_inflated`) and hands the signed message inside to
+  `pysequoia.verify`. Signed: `VALID` by one of `sender_keys`, else `BAD` (another key, a
+  damaged signature, or packets around it that are not one signed message). Not signed:
+  `NONE`. This runs before pysequoia sees the message, for two reasons: pysequoia's
+  verifier refuses a compressed layer ("Unexpected message structure"; GnuPG compresses
+  `gpg -se` by default) and cannot read BZip2 at all, and it inflates compressed data
+  without a bound before refusing it (1 GB of zeros, sent as 1.2 MB, took 1.1 GB of memory).
+- Any other encrypted shape: SEIPD v2 (what Sequoia sends to list keys made before
+  `keygen.py`, which advertise it), AEAD containers, ciphers other than AES, a list key
+  that is not Cv25519. pysequoia decrypts and, if the signed message is directly inside,
+  verifies in one pass. If it refuses the layering, it decrypts again without
+  verification, and whether a signature was inside is known only from the issuers Sequoia
+  asked certificates for: `UNCHECKED` if it named any (present, not verified), else
+  `NONE`. Such content is inflated by pysequoia without a bound. GnuPG does not send these
+  shapes to Lockstep's list key, but any sender may choose them, so `UNCHECKED` proves
+  nothing about who wrote the message.
+- A signed or clear-signed message that is not encrypted: verified by pysequoia (which
+  also inflates a compressed one without a bound).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""Decrypting GnuPG's messages to the list key ourselves, when pysequoia will not verify them.
+"""Decrypting messages to the list key ourselves, in the shape GnuPG sends them.
 
 pysequoia 0.1.35 decrypts and verifies only an encrypted message whose inside is the signed
-message itself; GnuPG compresses by default (`gpg --sign --encrypt`), and pysequoia cannot
-hand back the decrypted packets for us to verify ourselves. So for the shape GnuPG 2.2 and
-2.4 send to Lockstep's list key, this module decrypts with the `cryptography` library:
+message itself; GnuPG compresses by default (`gpg --sign --encrypt`), pysequoia inflates
+compressed data without a bound, and it cannot hand back the decrypted packets for us to
+verify. So for the shape GnuPG 2.2 and 2.4 send to Lockstep's list key (and Sequoia sends to
+keys from `keygen.py`), this module decrypts with the `cryptography` library:
 
     PKESK v3 (ECDH, Curve25519; `ecdh.py`)  ->  SEIPD v1 with AES (`seipd.py`)
-    ->  compressed data (ZIP, ZLIB, BZip2; bounded)  ->  the signed message's packets
+    ->  compressed data (ZIP, ZLIB, BZip2; bounded), if any  ->  the signed message's packets
 
 and returns those packets (one-pass signature, literal data, signature) for pysequoia to
 verify. It decrypts nothing else: for another shape (an RSA list key, SEIPD v2 or an AEAD

@@ -36,6 +36,7 @@ _ACTION_WORDS = {
 _FAILURE = re.compile(
     r"\b5\.\d{1,3}\.\d{1,3}\b|undeliver|delivery (?:has )?failed|failure notice"
     r"|could ?n[o']t be delivered|returned to sender|returned mail|permanent(?: fatal)? error"
+    r"|failed permanently"
     r"|user unknown|no such user|mailbox unavailable|does not exist|address rejected",
     re.IGNORECASE,
 )
@@ -69,15 +70,20 @@ def _field(block: Message, name: str) -> str:
 
 
 def _blocks(part: Message) -> list[Message]:
-    """The field blocks of a delivery-status part (the standard library splits
-    message/delivery-status itself; message/global-delivery-status comes as text)."""
+    """The field blocks of a delivery-status part. The standard library splits
+    message/delivery-status into blocks itself; message/global-delivery-status (RFC 6533,
+    UTF-8) it reads as a message: the first block as its headers, the others as its body."""
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return [block for block in payload if isinstance(block, Message)][:_MAX_BLOCKS]
-    text = payload_bytes(part).decode("utf-8", "replace").replace("\r\n", "\n")
-    parser = HeaderParser(policy=compat32)
+    found = payload if isinstance(payload, list) else []
+    blocks = [block for block in found if isinstance(block, Message)][:_MAX_BLOCKS]
+    if part.get_content_type() == "message/delivery-status" or len(blocks) != 1:
+        return blocks
+    inner = blocks[0]
+    text = payload_bytes(inner).decode("utf-8", "replace").replace("\r\n", "\n")
     chunks = [chunk for chunk in re.split(r"\n[ \t]*\n", text) if chunk.strip()]
-    return [parser.parsestr(chunk.strip("\n") + "\n") for chunk in chunks[:_MAX_BLOCKS]]
+    parser = HeaderParser(policy=compat32)
+    rest = [parser.parsestr(chunk.strip("\n") + "\n") for chunk in chunks[: _MAX_BLOCKS - 1]]
+    return [inner, *rest]
 
 
 def _recipient(block: Message) -> RecipientStatus | None:

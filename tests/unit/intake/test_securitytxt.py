@@ -84,3 +84,23 @@ def test_openpgp4fpr_encryption_is_accepted() -> None:
         encryption=("openpgp4fpr:0AEFD7C8C22BA2797A5CFA94868CEC4659457BDB",),
     )
     assert "Encryption: openpgp4fpr:0AEF" in render_security_txt(doc, now=NOW)
+
+
+def test_notes_are_comment_lines_after_the_first() -> None:
+    doc = SecurityTxt(
+        contacts=("mailto:security-q@lists.example",),
+        expires=NOW + timedelta(days=1),
+        comment="security.txt for Lockstep",
+        notes=("Mail about a project: security-<project>@lists.example", "Second note"),
+    )
+    assert render_security_txt(doc, now=NOW).splitlines()[:4] == [
+        "# security.txt for Lockstep",
+        "# Mail about a project: security-<project>@lists.example",
+        "# Second note",
+        "Contact: mailto:security-q@lists.example",
+    ]
+    forged = SecurityTxt(
+        contacts=("a@b.example",), expires=NOW + timedelta(days=1), notes=("x\nContact: evil",)
+    )
+    with pytest.raises(ValidationError):
+        render_security_txt(forged, now=NOW)

@@ -186,6 +186,20 @@ def test_parallel_sessions_send_each_copy_once(sink: Sink, smtp_port: int) -> No
     assert OutboundMessage.objects.filter(status=OutboxStatus.SENT).count() == 40
 
 
+@pytest.mark.parametrize(("copies", "sessions"), [(1, 1), (2, 2), (3, 3)])
+def test_fewer_copies_than_connections_open_a_session_each(
+    sink: Sink, smtp_port: int, copies: int, sessions: int
+) -> None:
+    _queue(*[Recipient(f"m{n}@example.org", plain_ok=True) for n in range(copies)])
+    transport = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}?connections=4"))
+    assert deliver_due(transport, now=_tomorrow()).sent == copies
+    assert sink.sessions == sessions  # one copy, one session
+    assert len(sink.messages) == copies
+    one = SmtpTransport(SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp_port}?connections=1"))
+    assert list(one.send_batch([])) == []
+    assert sink.sessions == sessions  # none for nothing
+
+
 class _GroupedTransport:
     """Accepts every copy but the refused address, answering in groups of three; before each
     group it notes how many copies the outbox already records as sent."""

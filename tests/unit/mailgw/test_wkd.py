@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pysequoia
 import pytest
 
+from lockstep.mailgw.crypto.openpgp import SequoiaOpenPGP
 from lockstep.mailgw.crypto.signing import public_half
 from lockstep.mailgw.wkd import (
     armored_certificate_for,
@@ -86,3 +88,26 @@ def test_an_address_the_key_already_has_is_not_added_again(tmp_path: Path) -> No
     assert _gpg_user_ids(gpg, armored_certificate_for(bare.secret, "bare@lists.example.org")) == [
         "bare@lists.example.org"
     ]
+
+
+def test_gnupg_encrypts_to_the_added_address_so_that_lockstep_can_read_it(
+    tmp_path: Path,
+) -> None:
+    # A user ID without cipher preferences would make GnuPG fall back to 3DES, which
+    # Sequoia refuses: the mail would arrive and never be read.
+    pair = key_pair(LIST_UID)
+    address = "security-libquokka@lists.example.org"
+    reporter = GnuPG(tmp_path / "reporter")
+    reporter.run("--import", stdin=certificate_for(pair.secret, address))
+    sealed = reporter.run(
+        "--armor", "--trust-model", "always", "--encrypt", "-r", address, stdin=b"details"
+    )
+    assert SequoiaOpenPGP().decrypt(sealed.decode(), secret_key=pair.secret) == b"details"
+
+
+def test_a_key_keygen_did_not_make_is_published_as_it_is(tmp_path: Path) -> None:
+    made = pysequoia.Tsk.generate(
+        LIST_UID, profile=pysequoia.Profile.RFC4880, cipher_suite=pysequoia.CipherSuite.P256
+    )
+    served = armored_certificate_for(str(made), "security-libquokka@lists.example.org")
+    assert _gpg_user_ids(GnuPG(tmp_path / "gpg"), served) == [LIST_UID]
