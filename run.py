@@ -5,8 +5,10 @@
     python3 run.py test      install what is needed into .venv, then run the whole test suite
 
 Anything after the first word is passed on (`run.py serve --demo --port 9000`,
-`run.py test -k audit`). The virtual environment is rebuilt when pyproject.toml or the
-constraints file changes.
+`run.py test -k audit`). `serve` installs only what Lockstep needs to run; `test` (and
+`install`, for CI and developers) adds the development tools (pytest, mypy, ruff, Playwright).
+Packages are installed again when pyproject.toml or the constraints file changes.
+Python 3.11, 3.12 and 3.13 are supported.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ BIN = VENV / "bin"
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 STAMP = VENV / ".lockstep-install"
 DEFAULT_TEST_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))  # pyproject.toml's requires-python says the same
+# What each command installs: "" is the runtime alone, "dev" adds the development tools.
+EXTRAS = {"serve": "", "test": "dev", "install": "dev"}
 
 
 def say(message: str) -> None:
@@ -55,10 +60,24 @@ def _bootstrap_pip() -> None:
         subprocess.check_call([str(BIN / "python"), f"{target}/pip", "install", str(target)])
 
 
+def satisfied_by(stamp: str, extras: str) -> bool:
+    """Whether what the stamp records already holds what `extras` asks for.
+
+    A test install ("dev") also satisfies `serve`, so the two never undo each other; a runtime
+    install does not satisfy `test`, which then adds the development tools.
+    """
+    return stamp in {_fingerprint(extras), _fingerprint("dev")}
+
+
+def pip_install_argv(extras: str) -> list[str]:
+    """pip's command line: Lockstep (editable) with `extras`, every version pinned."""
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    target = f".[{extras}]" if extras else "."
+    return [*pip, "-c", str(CONSTRAINTS), "-e", target]
+
+
 def ensure_venv(extras: str) -> None:
-    wanted = _fingerprint(extras)
-    # A test install (extras "dev") also satisfies `serve`, so the two never undo each other.
-    if STAMP.exists() and STAMP.read_text() in {wanted, _fingerprint("dev")}:
+    if STAMP.exists() and satisfied_by(STAMP.read_text(), extras):
         return
     if not (BIN / "python").exists():
         say("creating the virtual environment in .venv")
@@ -69,10 +88,8 @@ def ensure_venv(extras: str) -> None:
             subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", str(VENV)])
             _bootstrap_pip()
     say(f"installing Lockstep and its pinned dependencies ({extras or 'runtime'})")
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    target = f".[{extras}]" if extras else "."
-    subprocess.check_call([*pip, "-c", str(CONSTRAINTS), "-e", target], cwd=ROOT)
-    STAMP.write_text(wanted)
+    subprocess.check_call(pip_install_argv(extras), cwd=ROOT)
+    STAMP.write_text(_fingerprint(extras))
 
 
 def _reachable(url: str) -> bool:
@@ -88,7 +105,7 @@ COVERAGE_FLOOR = 98  # percent of lines and branches of lockstep/ the whole suit
 
 
 def run_tests(args: list[str]) -> int:
-    ensure_venv("dev")
+    ensure_venv(EXTRAS["test"])
     # The whole suite (no arguments) also measures coverage and holds it above the floor.
     measure = [] if args else ["--cov=lockstep", f"--cov-fail-under={COVERAGE_FLOOR}"]
     pytest = [str(BIN / "python"), "-m", "pytest", *measure, *args]
@@ -110,16 +127,20 @@ def run_tests(args: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"serve", "test", "install"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in EXTRAS:
         print(__doc__)
+        return 2
+    if sys.version_info[:2] not in SUPPORTED_PYTHONS:
+        names = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS)
+        say(f"Lockstep runs on Python {names}; this is {sys.version.split()[0]} ({sys.executable})")
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "install":  # what CI and developers use to get the tools without testing
-        ensure_venv("dev")
+        ensure_venv(EXTRAS["install"])
         return 0
     if command == "test":
         return run_tests(rest)
-    ensure_venv("")
+    ensure_venv(EXTRAS["serve"])
     os.chdir(ROOT)
     os.execv(str(BIN / "lockstep"), [str(BIN / "lockstep"), "serve", *rest])  # noqa: S606
     return 0  # pragma: no cover - execv does not return

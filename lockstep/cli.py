@@ -1,4 +1,5 @@
-"""The `lockstep` command: serve, web, worker, smtpd, createadmin, demo, audit verify, manage."""
+"""The `lockstep` command: serve, web, worker, smtpd, createadmin, demo, audit verify, backup,
+restore, manage."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 DEFAULT_SETTINGS = "config.settings.prod"
@@ -20,6 +22,9 @@ def _setup_django() -> None:
     import django  # noqa: PLC0415 - settings must be chosen before Django loads
 
     django.setup()
+    from lockstep.ops.startup import prepare_data_dir  # noqa: PLC0415 - needs the settings
+
+    prepare_data_dir()  # a missing data folder is made (0700); secrets in it kept private
 
 
 def _is_loopback(host: str) -> bool:
@@ -38,10 +43,14 @@ def _manage(*argv: str) -> None:
     call_command(*argv)
 
 
-def _prepare(*, demo: bool) -> None:
-    """Migrate, collect static files and (if asked) fill the demo world."""
-    _manage("migrate", "--noinput", "--verbosity", "0")
-    _manage("collectstatic", "--noinput", "--verbosity", "0")
+def _prepare(*, demo: bool, migrate: bool = True) -> None:
+    """Migrate (unless told not to), collect static files and (if asked) fill the demo world."""
+    if migrate:
+        _manage("migrate", "--noinput", "--verbosity", "0")
+    _setup_django()
+    from lockstep.ops.startup import collect_static  # noqa: PLC0415 - after setup
+
+    collect_static()  # WhiteNoise serves by its manifest: every HTML page needs it
     if demo:
         _manage("lockstep_demo")
 
@@ -71,17 +80,40 @@ def _worker_argv() -> list[str]:
     return [sys.executable, "-m", "lockstep.cli", "worker"]
 
 
+def _list_key_ready(args: argparse.Namespace) -> bool:
+    """False (with the reason on stderr) if the list key is missing but was already used."""
+    _setup_django()
+    from django.db import DatabaseError  # noqa: PLC0415 - after setup
+
+    from lockstep.instance.listkey import check_list_key_at_start  # noqa: PLC0415
+    from lockstep.mailgw.outbound.listkey import ListKeyMissing  # noqa: PLC0415
+
+    try:
+        note = check_list_key_at_start(new_list_key=args.new_list_key)
+    except ListKeyMissing as exc:
+        sys.stderr.write(f"lockstep: {exc}\n")
+        return False
+    except DatabaseError as exc:  # not migrated yet: nothing can have used a key
+        sys.stderr.write(f"lockstep: list key not checked at start ({exc})\n")
+        return True
+    if note:
+        sys.stdout.write(f"lockstep: {note}\n")
+        sys.stdout.flush()
+    return True
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
-    if args.migrate:
-        _prepare(demo=False)
-    os.execv(sys.executable, _gunicorn_argv(args))  # noqa: S606 - replaces this process
+    _prepare(demo=False, migrate=args.migrate)
+    if _list_key_ready(args):
+        os.execv(sys.executable, _gunicorn_argv(args))  # noqa: S606 - replaces this process
+    return 1
 
 
 def _resume_mail() -> None:
-    """Queue delivery, inbound processing and the embargo catch-up once at start: a worker
-    killed mid-batch left copies claimed and messages waiting, and a date may have passed
-    while no worker ran; nothing else would come back for them."""
+    """Queue delivery, inbound processing and the embargo catch-up at start (and after a
+    database outage): a worker killed mid-batch left copies claimed and messages waiting, and
+    a date may have passed while no worker ran; nothing else would come back for them."""
     from django.db import DatabaseError  # noqa: PLC0415 - after setup
 
     from lockstep.advisories.tasks import catch_up  # noqa: PLC0415
@@ -96,10 +128,15 @@ def _resume_mail() -> None:
         sys.stderr.write(f"lockstep: mail tasks not queued at start ({exc})\n")
 
 
-def cmd_worker(_args: argparse.Namespace) -> int:
-    _setup_django()
+def cmd_worker(args: argparse.Namespace) -> int:
+    if not _list_key_ready(args):
+        return 1
     _resume_mail()
     from django.conf import settings  # noqa: PLC0415 - after setup
+
+    from lockstep.ops.outage import after_outage  # noqa: PLC0415 - after setup
+
+    after_outage(_resume_mail)  # and again each time the database comes back
 
     interval = str(settings.LOCKSTEP_WORKER_INTERVAL)
     _manage("lockstep_worker", "--queue-name", "*", "--no-reload", "--interval", interval)
@@ -107,7 +144,8 @@ def cmd_worker(_args: argparse.Namespace) -> int:
 
 
 def cmd_smtpd(args: argparse.Namespace) -> int:
-    _setup_django()
+    if not _list_key_ready(args):
+        return 1
     from django.conf import settings  # noqa: PLC0415 - after setup
 
     from lockstep.mailin.smtpd import serve_forever  # noqa: PLC0415 - needs Django set up
@@ -183,6 +221,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # A browser on this machine reaches 127.0.0.1 over plain HTTP.
         os.environ.setdefault("LOCKSTEP_HTTPS", "0")
     _prepare(demo=args.demo)
+    if not _list_key_ready(args):
+        return 1
     commands = [_gunicorn_argv(args)]
     if not args.no_worker:
         commands.append(_worker_argv())
@@ -222,8 +262,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup_django()
+    from lockstep.core import clock  # noqa: PLC0415 - after setup
+    from lockstep.instance.archive import BackupError  # noqa: PLC0415
+    from lockstep.instance.backup import make_backup  # noqa: PLC0415
+
+    try:
+        summary = make_backup(Path(args.file).absolute(), now=clock.now())
+    except BackupError as exc:
+        sys.stderr.write(f"lockstep backup: {exc}\n")
+        return 1
+    sys.stdout.write(summary.text())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup_django()
+    from lockstep.instance.archive import BackupError  # noqa: PLC0415 - after setup
+    from lockstep.instance.backup import restore_backup  # noqa: PLC0415
+
+    try:
+        summary = restore_backup(Path(args.file), force=args.force)
+    except BackupError as exc:
+        sys.stderr.write(f"lockstep restore: {exc}\n")
+        return 1
+    sys.stdout.write(summary.text())
+    return 0 if summary.audit.ok else 1
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    _setup_django()
     from django.core.management import execute_from_command_line  # noqa: PLC0415
 
     execute_from_command_line(["lockstep manage", *args.rest])
@@ -241,6 +310,15 @@ def _add_web_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_list_key_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--new-list-key",
+        action="store_true",
+        help="if the list key file is missing on an instance that used one, make a new key "
+        "(members see a new signer; mail encrypted to the old key cannot be read)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lockstep", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -249,16 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="fill an empty instance with a demo")
     serve.add_argument("--no-worker", action="store_true", help="do not start a task worker")
     serve.add_argument("--no-smtpd", action="store_true", help="do not start the mail server")
+    _add_list_key_flag(serve)
     serve.set_defaults(func=cmd_serve)
     web = sub.add_parser("web", help="the web server alone (gunicorn)")
     _add_web_flags(web)
     web.add_argument("--migrate", action="store_true", help="apply migrations first")
+    _add_list_key_flag(web)
     web.set_defaults(func=cmd_web)
-    sub.add_parser("worker", help="a background task worker alone").set_defaults(func=cmd_worker)
+    worker = sub.add_parser("worker", help="a background task worker alone")
+    _add_list_key_flag(worker)
+    worker.set_defaults(func=cmd_worker)
     smtpd = sub.add_parser("smtpd", help="the mail server alone (SMTP, or LMTP with --lmtp)")
     smtpd.add_argument("--host", default="", help="default: LOCKSTEP_SMTPD_HOST or 127.0.0.1")
     smtpd.add_argument("--port", type=int, default=0, help="default: LOCKSTEP_SMTPD_PORT or 2525")
     smtpd.add_argument("--lmtp", action="store_true", help="speak LMTP (behind Postfix)")
+    _add_list_key_flag(smtpd)
     smtpd.set_defaults(func=cmd_smtpd)
     admin = sub.add_parser("createadmin", help="create an operator account")
     admin.add_argument("--email", required=True)
@@ -270,6 +353,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log tools")
     audit.add_argument("audit_command", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+    backup = sub.add_parser("backup", help="copy the database and keys into FILE (mode 0600)")
+    backup.add_argument("file", metavar="FILE", help="the archive to write (.tar, or .tar.gz)")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore an instance from a backup archive")
+    restore.add_argument("file", metavar="FILE", help="an archive made by lockstep backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace an instance that already holds data"
+    )
+    restore.set_defaults(func=cmd_restore)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
@@ -277,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # What Lockstep creates (database, keys, backups, mail copies) is its user's alone.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     result: int = args.func(args)
     return result

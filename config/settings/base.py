@@ -7,12 +7,22 @@ from typing import Any
 
 import dj_database_url
 
-from config.settings.env import data_dir, env_bool, env_int, env_list, env_str, secret_key
+from config.settings.env import (
+    data_dir,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    secret_key,
+    secret_key_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = data_dir()
 
 SECRET_KEY = secret_key(DATA_DIR)
+# Where a generated SECRET_KEY is kept (`lockstep backup` takes it along).
+LOCKSTEP_SECRET_KEY_FILE = str(secret_key_file(DATA_DIR))
 DEBUG = env_bool("LOCKSTEP_DEBUG", default=False)
 ALLOWED_HOSTS = env_list("LOCKSTEP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("LOCKSTEP_CSRF_TRUSTED_ORIGINS", [])
@@ -86,9 +96,14 @@ def database_config() -> dict[str, Any]:
     """PostgreSQL (or any URL) from `LOCKSTEP_DATABASE_URL`, else SQLite in the data folder."""
     url = env_str("LOCKSTEP_DATABASE_URL")
     if url:
+        # Persistent connections are checked before their first use in each request (and
+        # after every database error, Django drops them), so a request after a database
+        # restart reconnects. A connection attempt gives up after 5 s unless the URL says
+        # otherwise (`?connect_timeout=`): a worker waiting out an outage retries instead.
         config: dict[str, Any] = dict(
             dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         )
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -191,6 +206,9 @@ LOCKSTEP_MAIL_MAX_ATTEMPTS = env_int("LOCKSTEP_MAIL_MAX_ATTEMPTS", default=5)
 LOCKSTEP_MAIL_BATCH = env_int("LOCKSTEP_MAIL_BATCH", default=200)
 LOCKSTEP_MAIL_LEASE_SECONDS = env_int("LOCKSTEP_MAIL_LEASE_SECONDS", default=600)
 LOCKSTEP_LIST_KEY_FILE = env_str("LOCKSTEP_LIST_KEY_FILE", str(DATA_DIR / "list-key.asc"))
+# Refuse to make a list key over an instance that already used one (members would see a new
+# signer, mail encrypted to the old key could not be read); `--new-list-key` makes one, audited.
+LOCKSTEP_LIST_KEY_GUARD = True
 
 # Inbound mail: `lockstep smtpd` (also started by `lockstep serve`).
 LOCKSTEP_SMTPD_HOST = env_str("LOCKSTEP_SMTPD_HOST", "127.0.0.1")
@@ -199,7 +217,7 @@ LOCKSTEP_SMTPD_LMTP = env_str("LOCKSTEP_SMTPD_LMTP", "") == "1"
 # Connections open at once from one client address (behind Postfix every connection comes
 # from it: keep lmtp_destination_concurrency_limit at or below this).
 LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT = env_int(
-    "LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT", default=10
+    "LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT", default=20
 )
 LOCKSTEP_MAIL_MAX_MESSAGE_BYTES = env_int(
     "LOCKSTEP_MAIL_MAX_MESSAGE_BYTES", default=LOCKSTEP_MAX_ATTACHMENT_BYTES * 3

@@ -54,6 +54,10 @@ def data_dir() -> Path:
     return Path(env_str("LOCKSTEP_DATA_DIR", "var")).expanduser().resolve()
 
 
+def secret_key_file(folder: Path) -> Path:
+    return folder / "secret_key"
+
+
 def secret_key(folder: Path) -> str:
     """`LOCKSTEP_SECRET_KEY`, or a random key kept (mode 0600) in the data folder.
 
@@ -63,10 +67,10 @@ def secret_key(folder: Path) -> str:
     configured = os.environ.get("LOCKSTEP_SECRET_KEY", "")
     if configured:
         return configured
-    path = folder / "secret_key"
+    path = secret_key_file(folder)
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # for its owner alone
     key = secrets.token_urlsafe(50)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -13,6 +13,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOCKSTEP_OPENPGP_BACKEND = "lockstep.mailgw.crypto.openpgp.SequoiaOpenPGP"
+# Tests make list keys wherever they point LOCKSTEP_LIST_KEY_FILE, in any thread, without asking
+# the database; tests/unit/instance/test_list_key_guard.py turns the guard on.
+LOCKSTEP_LIST_KEY_GUARD = False
 # Static files come straight from the apps (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

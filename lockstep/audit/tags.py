@@ -79,8 +79,14 @@ class ReportTag(StrEnum):
 class MailTag(StrEnum):
     RETRIED = "mail:outbound:retried"
     DROPPED = "mail:outbound:dropped"
+    BOUNCED = "mail:outbound:bounced"  # a delivery failure report held the copy
     RELEASED = "mail:inbound:released"
     DISCARDED = "mail:inbound:discarded"
+    LIST_KEY_MADE = "mail:list-key:made"
+
+
+class InstanceTag(StrEnum):
+    RESTORED = "instance:backup:restored"
 
 
 class CveTag(StrEnum):
@@ -93,4 +99,14 @@ class CveTag(StrEnum):
     PUBLISH_FAILED = "cve:record:failed"
 
 
-AuditTag = AccountTag | OrgTag | ProjectTag | ChannelTag | CaseTag | ReportTag | MailTag | CveTag
+AuditTag = (
+    AccountTag
+    | OrgTag
+    | ProjectTag
+    | ChannelTag
+    | CaseTag
+    | ReportTag
+    | MailTag
+    | CveTag
+    | InstanceTag
+)

@@ -39,6 +39,9 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The heartbeat id of the worker that claimed the copy ("" outside a worker): when that
+    # worker stops beating, a live one releases the claim (ops.recovery).
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from lockstep.audit.record import record
+from lockstep.audit.tags import MailTag
+from lockstep.core.actor import Actor
 from lockstep.mailgw.inbound.dsn import Bounce, read_bounce
 from lockstep.mailgw.inbound.letter import parse, read_body
 from lockstep.mailgw.inbound.store import settle
@@ -43,6 +46,13 @@ def _apply(copy: OutboundMessage, bounce: Bounce) -> str:
         status=OutboxStatus.HELD, last_error=f"bounced: {bounce.summary}"[:2000]
     )
     if held:
+        record(
+            MailTag.BOUNCED,
+            actor=Actor.system("mail"),
+            object_type="outbound",
+            object_id=copy.pk,
+            data={"to": copy.to_address, "case": copy.case_id, "report": bounce.summary[:500]},
+        )
         return bounce.summary
     copy.refresh_from_db(fields=["status"])
     return f"{bounce.summary} (not held: the copy is {copy.get_status_display().lower()})"

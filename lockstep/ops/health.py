@@ -25,6 +25,8 @@ def database_status() -> dict[str, Any]:
 
 
 def worker_status() -> dict[str, Any]:
+    """Live workers (a heartbeat younger than the stale time, not stopped); "waiting" when
+    every live one waits for the database (it reached us, but not the worker's loop)."""
     now = clock.now()
     fresh_after = now - timedelta(seconds=settings.LOCKSTEP_WORKER_STALE_SECONDS)
     alive = WorkerHeartbeat.objects.filter(last_seen_at__gte=fresh_after, stopped_at__isnull=True)
@@ -32,18 +34,40 @@ def worker_status() -> dict[str, Any]:
         "last_seen_at", flat=True
     )[:1]
     last_seen = newest[0] if newest else None
+    count, waiting = alive.count(), alive.filter(waiting_since__isnull=False).count()
     ready = DBTaskResult.objects.ready()
     waiting_since = _oldest_ready(ready)
     return {
-        "status": "ok" if alive.exists() else "down",
-        "alive": alive.count(),
+        "status": "down" if not count else "waiting" if waiting == count else "ok",
+        "alive": count,
+        "waiting_for_database": waiting,
         "last_seen": last_seen.isoformat() if last_seen else None,
+        "last_database_outage": _last_outage(),
         "queue": {
             "ready": ready.count(),
             "oldest_ready_age_seconds": (
                 round((now - waiting_since).total_seconds(), 1) if waiting_since else None
             ),
         },
+    }
+
+
+def _last_outage() -> dict[str, Any] | None:
+    """The most recent database outage a worker rode out (as that worker saw it)."""
+    row = (
+        WorkerHeartbeat.objects.filter(
+            last_outage_started_at__isnull=False, last_outage_ended_at__isnull=False
+        )
+        .order_by("-last_outage_ended_at")
+        .first()
+    )
+    if row is None or row.last_outage_started_at is None or row.last_outage_ended_at is None:
+        return None
+    started, ended = row.last_outage_started_at, row.last_outage_ended_at
+    return {
+        "started_at": started.isoformat(),
+        "ended_at": ended.isoformat(),
+        "seconds": round((ended - started).total_seconds(), 1),
     }
 
 

@@ -15,6 +15,11 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(db_index=True)
     stopped_at = models.DateTimeField(null=True)
+    # Database outages as the worker saw them (written by the first beat it can write):
+    # since when it has been waiting for the database, and the last outage it rode out.
+    waiting_since = models.DateTimeField(null=True)
+    last_outage_started_at = models.DateTimeField(null=True)
+    last_outage_ended_at = models.DateTimeField(null=True)
 
     @override
     def __str__(self) -> str:

@@ -32,7 +32,7 @@ SETUP = """
 import json
 from lockstep.core.actor import Actor
 from lockstep.orgs.actions import do_add_user_key
-from lockstep.mailgw.addresses import case_address
+from lockstep.mailgw.addresses import case_member_address
 from lockstep.mailgw.models import OutboundMessage
 from lockstep.mailgw.outbound.protect import list_public_key
 from tests.factories.cases import build_case_world
@@ -44,7 +44,8 @@ for user in (world.maintainer, world.coordinator, world.vendor_user):
     do_add_user_key(user, armored=pair.public, actor=Actor.system("test"))
     people[user.email] = pair.secret
 OutboundMessage.objects.all().delete()  # the copies about the case's opening
-print(json.dumps({"case": case_address(world.case.pk), "vendor": world.vendor_user.email,
+print(json.dumps({"case": case_member_address(world.case.pk, world.vendor_user.pk),
+                  "vendor": world.vendor_user.email,
                   "people": people, "list_key": list_public_key()}))
 """
 __all__ = ["database"]  # the fixture, shared with the SIGKILL test

@@ -99,8 +99,10 @@ def test_serve_answers_healthz_with_worker_alive_and_stops_on_ctrl_c(
     css_status, css = _get(f"{base}/static/web/lockstep.css")
     assert css_status == 200
     assert b"--accent" in css
-    assert (tmp_path / "data" / "lockstep.sqlite3").exists()
-    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o777 == 0o600
+    # The data folder did not exist: it is made for Lockstep's user alone, and so is each file.
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    for name in ("lockstep.sqlite3", "lockstep.sqlite3-wal", "secret_key"):
+        assert (tmp_path / "data" / name).stat().st_mode & 0o777 == 0o600, name
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     assert process.wait(timeout=30) == 0

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from lockstep.ops import outage
 from lockstep.ops.heartbeat import beat, mark_stopped
 from lockstep.ops.tasks import ping
 
@@ -23,7 +24,9 @@ def test_database_ok_worker_down_when_none_ever_ran(client: Client) -> None:
     assert body["worker"] == {
         "status": "down",
         "alive": 0,
+        "waiting_for_database": 0,
         "last_seen": None,
+        "last_database_outage": None,
         "queue": {"ready": 0, "oldest_ready_age_seconds": None},
     }
 
@@ -58,3 +61,31 @@ def test_deferred_task_counts_from_its_run_after(client: Client) -> None:
     with time_machine.travel("2026-11-25 10:00:30+00:00", tick=False):
         queue = client.get("/healthz").json()["worker"]["queue"]
         assert queue == {"ready": 1, "oldest_ready_age_seconds": 30.0}
+
+
+def test_a_worker_waiting_for_the_database_then_the_outage_it_rode_out(client: Client) -> None:
+    outage.forget()
+    try:
+        with time_machine.travel("2026-11-25 10:00:00+00:00", tick=False):
+            outage.note_unreachable()
+        with time_machine.travel("2026-11-25 10:00:20+00:00", tick=False):
+            beat("w3")  # its loop still waits; the beat got through
+            worker = client.get("/healthz").json()["worker"]
+            assert (worker["status"], worker["alive"], worker["waiting_for_database"]) == (
+                "waiting",
+                1,
+                1,
+            )
+            assert worker["last_database_outage"] is None
+            outage.note_reachable()
+            beat("w3")
+            body = client.get("/healthz").json()
+    finally:
+        outage.forget()
+    assert body["status"] == "ok"
+    assert body["worker"]["waiting_for_database"] == 0
+    assert body["worker"]["last_database_outage"] == {
+        "started_at": "2026-11-25T10:00:00+00:00",
+        "ended_at": "2026-11-25T10:00:20+00:00",
+        "seconds": 20.0,
+    }

@@ -1,9 +1,16 @@
 """Delivery: claim due copies, render them, send them in one batch, record the outcome.
 
 Claiming and recording are short transactions; the network I/O happens between them, never
-inside one. A claimed copy carries a lease (`claimed_until`): if a worker dies mid-batch,
-copies whose lease ran out are claimed again. That makes delivery at-least-once; the
-copy's Message-ID stays the same, so a receiving server or client can drop a repeat.
+inside one. A claimed copy names its worker (`claimed_by`, the worker's heartbeat id): when
+that worker stops beating, a live one releases its claims (`tasks.release_claims_of`, called
+by `ops.recovery`) and sends them. A claim also carries a lease (`claimed_until`), the last
+resort for a claim no heartbeat vouches for. That makes delivery at-least-once: a copy the
+relay accepted just before its worker died, unrecorded, goes again (at most one per SMTP
+session; see `transport.SmtpTransport`), with the same Message-ID, so a receiving server or
+client can drop the repeat.
+
+A relay's answer is recorded even if the database is away at that moment: the worker waits
+for it (`ops.outage.retry_through_outage`) rather than forget a copy it has sent.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +33,8 @@ from lockstep.mailgw.addresses import bounce_address
 from lockstep.mailgw.models import OutboundMessage, OutboxStatus, Protection
 from lockstep.mailgw.outbound.protect import render_pgp, render_signed
 from lockstep.mailgw.outbound.transport import Envelope, Outcome, Transport, TransportDown
+from lockstep.ops.heartbeat import this_worker
+from lockstep.ops.outage import retry_through_outage
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 
@@ -58,7 +68,7 @@ def claim_due(now: datetime, *, batch: int) -> list[OutboundMessage]:
             .order_by("id")[:batch]
         )
         OutboundMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
-            status=OutboxStatus.SENDING, claimed_until=now + lease()
+            status=OutboxStatus.SENDING, claimed_until=now + lease(), claimed_by=this_worker()
         )
     return rows
 
@@ -87,21 +97,21 @@ def render(row: OutboundMessage) -> bytes:
     return bytes(render_plain(row))
 
 
-def _record_failure(
-    row: OutboundMessage, error: str, now: datetime, report: DeliveryReport
-) -> None:
-    row.attempts += 1
-    row.last_error = error[:2000]
-    if row.attempts >= settings.LOCKSTEP_MAIL_MAX_ATTEMPTS:
-        row.status = OutboxStatus.HELD
-        report.held += 1
-    else:
-        row.status = OutboxStatus.QUEUED
-        row.next_attempt_at = now + backoff(row.attempts)
-        report.failed += 1
-    report.errors.append(f"{row.to_address}: {error}")
-    row.claimed_until = None
-    row.save(update_fields=["status", "last_error", "attempts", "next_attempt_at", "claimed_until"])
+def _write_failure(row: OutboundMessage, error: str, now: datetime) -> bool:
+    """Record one failed attempt (from the claimed row's values, so a retry writes the same);
+    return True if the copy is now held. A copy no longer being sent (another worker took it
+    over and sent it) is left as it is."""
+    attempts = row.attempts + 1
+    held = attempts >= settings.LOCKSTEP_MAIL_MAX_ATTEMPTS
+    OutboundMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.HELD if held else OutboxStatus.QUEUED,
+        attempts=attempts,
+        last_error=error[:2000],
+        next_attempt_at=row.next_attempt_at if held else now + backoff(attempts),
+        claimed_until=None,
+        claimed_by="",
+    )
+    return held
 
 
 def _mark_sent(row_ids: list[int], now: datetime) -> None:
@@ -109,20 +119,29 @@ def _mark_sent(row_ids: list[int], now: datetime) -> None:
     worker killed later in the batch never sends them again."""
     if row_ids:
         OutboundMessage.objects.filter(pk__in=row_ids).update(
-            status=OutboxStatus.SENT, sent_at=now, last_error="", claimed_until=None
+            status=OutboxStatus.SENT, sent_at=now, last_error="", claimed_until=None, claimed_by=""
         )
 
 
 def _record_failures(
     rows: list[OutboundMessage], outcomes: dict[str, Outcome], now: datetime, report: DeliveryReport
 ) -> None:
-    with transaction.atomic():
-        for row in rows:
-            outcome = outcomes.get(row.message_id) or Outcome(
-                row.message_id, "not sent: the batch broke off before this copy"
-            )
-            if not outcome.ok:
-                _record_failure(row, outcome.error, now, report)
+    failures = []
+    for row in rows:
+        outcome = outcomes.get(row.message_id) or Outcome(
+            row.message_id, "not sent: the batch broke off before this copy"
+        )
+        if not outcome.ok:
+            failures.append((row, outcome.error))
+
+    def write() -> int:
+        with transaction.atomic():
+            return sum(_write_failure(row, error, now) for row, error in failures)
+
+    held = retry_through_outage(write, what="recording failed copies") if failures else 0
+    report.held += held
+    report.failed += len(failures) - held
+    report.errors.extend(f"{row.to_address}: {error}" for row, error in failures)
 
 
 _AHEAD = 16  # copies built ahead of the one on the wire
@@ -183,7 +202,9 @@ def deliver_due(
                 outcomes[outcome.key] = outcome
                 if outcome.ok:
                     accepted.append(by_key[outcome.key].pk)
-            _mark_sent(accepted, now)
+            retry_through_outage(
+                partial(_mark_sent, accepted, now), what="recording copies the relay accepted"
+            )
             report.sent += len(accepted)
     except TransportDown as exc:
         for row in rows:

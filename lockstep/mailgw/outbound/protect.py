@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from email.message import EmailMessage
 from functools import cache, lru_cache
-from pathlib import Path
 
 from django.conf import settings
 
@@ -13,28 +11,30 @@ from lockstep.mailgw.crypto.base import get_openpgp
 from lockstep.mailgw.crypto.signing import public_half
 from lockstep.mailgw.models import OutboundMessage
 from lockstep.mailgw.outbound.headers import header_block
+from lockstep.mailgw.outbound.listkey import (
+    ListKeyMissing,
+    key_path,
+    list_key_mail,
+    write_new_list_key,
+)
 from lockstep.mailgw.outbound.pgpmime import canonical_entity, encrypted_entity, signed_entity
-
-
-def _key_path() -> Path:
-    return Path(settings.LOCKSTEP_LIST_KEY_FILE)
 
 
 @cache
 def list_secret_key() -> str:
-    """The instance's signing key: `LOCKSTEP_LIST_KEY_FILE`, made (mode 0600) on first use."""
-    path = _key_path()
+    """The instance's signing key: `LOCKSTEP_LIST_KEY_FILE`, made (mode 0600) on first use.
+
+    Never made again over an instance that has used one (see `listkey`): that takes the
+    operator's word (`--new-list-key`).
+    """
+    path = key_path()
     if path.exists():
         return path.read_text(encoding="ascii")
-    _public, secret = get_openpgp().generate_key(f"Lockstep <{settings.LOCKSTEP_MAIL_FROM}>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker made it first
-        return path.read_text(encoding="ascii")
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret)
-    return secret
+    if settings.LOCKSTEP_LIST_KEY_GUARD:
+        evidence = list_key_mail()
+        if evidence is not None and not path.exists():  # not made by another process meanwhile
+            raise ListKeyMissing(path, evidence)
+    return write_new_list_key(path)
 
 
 ENCRYPTED_SUBJECT = "Encrypted message"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Min
 from django_tasks import task
 
@@ -53,3 +55,13 @@ def deliver_outbound() -> dict[str, int]:
     if upcoming is not None:
         deliver_outbound.using(run_after=max(upcoming, clock.now())).enqueue()
     return totals
+
+
+def release_claims_of(worker_ids: Sequence[str]) -> None:
+    """Workers that stopped (died, or lost the database mid-batch) give their copies back: a
+    delivery runs after the commit and sends them (`ops.recovery` calls this)."""
+    released = OutboundMessage.objects.filter(
+        status=OutboxStatus.SENDING, claimed_by__in=list(worker_ids)
+    ).update(status=OutboxStatus.QUEUED, claimed_until=None, claimed_by="")
+    if released:
+        transaction.on_commit(deliver_outbound.enqueue)

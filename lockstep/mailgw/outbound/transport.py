@@ -145,16 +145,41 @@ def _waiting(results: queue.Queue[_T]) -> Iterator[_T]:
 
 
 class _Shared(Iterator[Envelope]):
-    """One envelope source for several sessions: each takes the next under a lock."""
+    """One envelope source for several sessions: each takes the next under a lock.
 
-    def __init__(self, envelopes: Iterator[Envelope]) -> None:
+    At most `budget` envelopes are out at once between being taken and their outcome being
+    recorded by the caller (`settle`): a worker killed at any moment has at most that many
+    copies a relay may have accepted without the outbox knowing, so at most that many go
+    twice. `close` lets every waiting session go (with nothing more to send)."""
+
+    def __init__(self, envelopes: Iterator[Envelope], *, budget: int) -> None:
         self._envelopes = envelopes
         self._lock = threading.Lock()
+        self._budget = budget
+        self._slots = threading.Semaphore(budget)
+        self._closed = False
 
     @override
     def __next__(self) -> Envelope:
+        self._slots.acquire()
         with self._lock:
-            return next(self._envelopes)
+            if self._closed:
+                self._slots.release()
+                raise StopIteration
+            try:
+                return next(self._envelopes)
+            except StopIteration:
+                self._slots.release()
+                raise
+
+    def settle(self, count: int) -> None:
+        """`count` outcomes were recorded: as many more envelopes may go."""
+        self._slots.release(count)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._slots.release(self._budget)
 
 
 class SmtpTransport:
@@ -192,32 +217,42 @@ class SmtpTransport:
     def _parallel(self, envelopes: Iterator[Envelope]) -> Iterator[list[Outcome]]:
         """Sessions in threads share one envelope source; outcomes come back as they happen,
         each time with every other outcome already waiting. A session starts with an envelope
-        of its own, so a batch of fewer copies than `connections` opens one per copy."""
+        of its own, so a batch of fewer copies than `connections` opens one per copy. A
+        session sends its next copy only once the caller has recorded enough outcomes (it asks
+        for the next group after recording the last): never more than `connections` copies
+        are sent and not yet recorded."""
         results: queue.Queue[Outcome | TransportDown | None] = queue.Queue()
-        source = _Shared(envelopes)
-        running = 0
-        while running < self.settings.connections and (first := next(source, None)) is not None:
-            session = threading.Thread(
-                target=_report,
-                args=(self._session, itertools.chain([first], source), results),
-                name="smtp-session",
-            )
-            session.daemon = True
-            session.start()
-            running += 1
-        down, delivered = None, 0
-        while running:
-            group: list[Outcome] = []
-            for item in _waiting(results):
-                if item is None:
-                    running -= 1
-                elif isinstance(item, TransportDown):
-                    down = item
-                else:
-                    group.append(item)
-            if group:
-                delivered += len(group)
-                yield group
+        source = _Shared(envelopes, budget=self.settings.connections)
+        # Every session's first envelope is taken before any session runs, so the budget
+        # (one slot per session) is never used up by a session that started earlier.
+        firsts: list[Envelope] = []
+        while len(firsts) < self.settings.connections and (first := next(source, None)) is not None:
+            firsts.append(first)
+        running = len(firsts)
+        try:
+            for first in firsts:
+                threading.Thread(
+                    target=_report,
+                    args=(self._session, itertools.chain([first], source), results),
+                    name="smtp-session",
+                    daemon=True,
+                ).start()
+            down, delivered = None, 0
+            while running:
+                group: list[Outcome] = []
+                for item in _waiting(results):
+                    if item is None:
+                        running -= 1
+                    elif isinstance(item, TransportDown):
+                        down = item
+                    else:
+                        group.append(item)
+                if group:
+                    delivered += len(group)
+                    yield group
+                    source.settle(len(group))
+        finally:
+            source.close()
         if down is not None and not delivered:
             raise down
 

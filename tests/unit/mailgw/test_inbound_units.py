@@ -159,8 +159,8 @@ def test_each_content_rule_decides(facts: Facts, rule: str, action: Action) -> N
     "facts",
     [
         _facts(sender_is_member=True, signature="valid"),
-        _facts(sender_is_member=True, signature="unchecked"),
-        _facts(sender_is_member=True, signature="none"),
+        _facts(sender_is_member=True, signature="unchecked", unsigned_allowed=True),
+        _facts(sender_is_member=True, signature="none", unsigned_allowed=True),
         _facts(destination="report", signature="none"),  # anyone may report
         _facts(destination="bounce"),
     ],

@@ -1,13 +1,33 @@
-"""`lockstep worker`: django-tasks-db's worker, plus a heartbeat for /healthz."""
+"""`lockstep worker`: django-tasks-db's worker that outlives database outages, plus a heartbeat
+for /healthz and for taking over dead workers' work (no autoreload: `--reload` is ignored)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DatabaseError
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from typing_extensions import override
 
 from lockstep.ops.heartbeat import HeartbeatThread, mark_stopped
+from lockstep.ops.worker import OutageProofWorker
+
+logger = logging.getLogger(__name__)
+
+
+def _worker(options: dict[str, Any]) -> OutageProofWorker:
+    excluded: str = options["exclude_queues"]
+    return OutageProofWorker(
+        queue_names=options["queue_name"].split(","),
+        interval=options["interval"],
+        batch=options["batch"],
+        backend_name=options["backend_name"],
+        startup_delay=options["startup_delay"],
+        max_tasks=options["max_tasks"],
+        worker_id=options["worker_id"],
+        excluded_queue_names=excluded.split(",") if excluded else [],
+    )
 
 
 class Command(DbWorkerCommand):
@@ -15,12 +35,17 @@ class Command(DbWorkerCommand):
 
     @override
     def handle(self, *args: Any, **options: Any) -> None:
-        worker_id: str = options["worker_id"]
-        heartbeat = HeartbeatThread(worker_id)
+        self.configure_logging(options["verbosity"])
+        worker = _worker(options)
+        heartbeat = HeartbeatThread(worker.worker_id)
         heartbeat.start()
+        worker.configure_signals()
         try:
-            super().handle(*args, **options)
+            worker.run()
         finally:
             heartbeat.stop()
             heartbeat.join(timeout=5)
-            mark_stopped(worker_id)
+            try:
+                mark_stopped(worker.worker_id)
+            except DatabaseError as exc:  # the others will find it stale and take over
+                logger.warning("worker %s: stop not recorded (%s)", worker.worker_id, exc)
