@@ -216,6 +216,8 @@ LOCKSTEP_SMTPD_PORT = env_int("LOCKSTEP_SMTPD_PORT", default=2525)
 LOCKSTEP_SMTPD_LMTP = env_str("LOCKSTEP_SMTPD_LMTP", "") == "1"
 # Connections open at once from one client address (behind Postfix every connection comes
 # from it: keep lmtp_destination_concurrency_limit at or below this).
+# Relays whose XFORWARD (Postfix: lmtp_send_xforward_command = yes) names the original client.
+LOCKSTEP_SMTP_XFORWARD_HOSTS = env_list("LOCKSTEP_SMTP_XFORWARD_HOSTS", ["127.0.0.1", "::1"])
 LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT = env_int(
     "LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT", default=20
 )

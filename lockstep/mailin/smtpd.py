@@ -10,6 +10,12 @@ Limits: `MAX_RECIPIENTS` per message (452 4.5.3 beyond: the client sends the res
 5321 section 4.5.3.1.8; Postfix's LMTP client sends 50 at most by default), and
 `LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT` connections open at once from one client address
 (421 4.7.0 instead of the greeting beyond, then the connection is closed).
+
+The client address (kept with each message, and counted by the limits on reports by mail) is
+the connection's, or, from a relay in `LOCKSTEP_SMTP_XFORWARD_HOSTS` (Postfix on this host,
+`lmtp_send_xforward_command = yes`), the one that relay names with XFORWARD: behind Postfix
+every connection comes from 127.0.0.1. When the database cannot be reached, RCPT and DATA
+answer `451 4.3.0` (try again later), never a permanent refusal or the error's text.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ NO_SUCH_ADDRESS = "550 5.1.1 No such address here"
 MAX_RECIPIENTS = 50
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address"
+TRY_RCPT_LATER = "451 4.3.0 Temporary failure, please try again later"
+XFORWARD_OFFER = "250-XFORWARD NAME ADDR PROTO HELO"
+_UNKNOWN = frozenset({"[UNAVAILABLE]", "[TEMPUNAVAIL]"})
 # aiosmtpd stops reading beyond this; the too-large rule refuses above the configured limit.
 _HARD_LIMIT_FACTOR = 2
 
@@ -74,18 +83,39 @@ class Handler:
     ) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return TOO_MANY_RECIPIENTS
-        if not await asyncio.to_thread(accepts_recipient, address):
+        try:
+            known = await asyncio.to_thread(accepts_recipient, address)
+        except Exception:  # the database, most likely: the sender must try again, not give up
+            log.exception("could not check the recipient %r", address[:100])
+            return TRY_RCPT_LATER
+        if not known:
             return NO_SUCH_ADDRESS
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd's hook name
+        self,
+        server: SMTP,
+        session: Session,
+        _envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        """EHLO (and LMTP's LHLO): offer XFORWARD to a trusted relay only."""
+        session.host_name = hostname
+        if isinstance(server, _Smtp) and server.trusts_xforward():
+            responses.insert(len(responses) - 1, XFORWARD_OFFER)
+        return responses
+
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, _server: SMTP, session: Session, envelope: Envelope
+        self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         raw = envelope.original_content or b""
         if isinstance(raw, str):  # pragma: no cover - decode_data is off
             raw = raw.encode("utf-8", "surrogateescape")
         peer = str(session.peer[0]) if session.peer else ""
+        if isinstance(server, _Smtp) and server.forwarded_for:
+            peer, server.forwarded_for = server.forwarded_for, ""
         replies = await asyncio.to_thread(
             receive,
             raw,
@@ -108,6 +138,23 @@ class _Smtp(SMTP):
     greeting, then closed."""
 
     _counted: str | None = None
+    forwarded_for = ""  # the original client a trusted relay named (XFORWARD ADDR=)
+
+    def trusts_xforward(self) -> bool:
+        peer = self.session.peer if self.session is not None else None
+        return _client(peer) in settings.LOCKSTEP_SMTP_XFORWARD_HOSTS
+
+    async def smtp_XFORWARD(self, arg: str) -> None:  # noqa: N802 - aiosmtpd dispatches smtp_<VERB>
+        """Postfix's XFORWARD (XFORWARD_README): the relay names the client it took the message
+        from. Only a relay in LOCKSTEP_SMTP_XFORWARD_HOSTS may; ADDR is what we keep."""
+        if not self.trusts_xforward():
+            await self.push("550 5.7.0 XFORWARD is not allowed from your address")
+            return
+        for item in arg.split():
+            name, _, value = item.partition("=")
+            if name.upper() == "ADDR" and value and value not in _UNKNOWN:
+                self.forwarded_for = value.removeprefix("IPV6:")[:100]
+        await self.push("250 2.0.0 Ok")
 
     @override
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 
 from lockstep.intake.models import Report
 from lockstep.mailgw.addresses import case_address, channel_address, report_address
@@ -205,3 +206,43 @@ def test_a_message_without_recipients_is_stored_and_answered_once(list_key: str)
     process_waiting.call()
     row.refresh_from_db()
     assert (row.status, row.rule) == ("rejected", "no-destination")
+
+
+def test_a_trusted_relay_names_the_original_client_with_xforward(
+    world: CaseWorld, lmtp_port: int
+) -> None:
+    to = report_address(world.project.slug)
+    with smtplib.LMTP("127.0.0.1", lmtp_port) as client:
+        client.ehlo("postfix.example")
+        assert client.has_extn("xforward")
+        reply = client.docmd("XFORWARD", "NAME=mx.example ADDR=IPV6:2001:db8::7 PROTO=ESMTP")
+        assert reply[0] == 250
+        client.sendmail("rae@research.example", [to], MAIL % b"Via Postfix")
+        client.sendmail("rae@research.example", [to], MAIL % b"Without XFORWARD")
+    peers = list(InboundMessage.objects.order_by("id").values_list("peer", flat=True))
+    assert peers == ["2001:db8::7", "127.0.0.1"]  # named once: for that transaction only
+
+
+def test_xforward_from_anyone_else_is_refused_and_not_offered(
+    world: CaseWorld, settings: Any
+) -> None:
+    settings.LOCKSTEP_SMTP_XFORWARD_HOSTS = ["192.0.2.1"]
+    with _serve(lmtp=False) as port, smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo("mallory.example")
+        assert not client.has_extn("xforward")
+        assert client.docmd("XFORWARD", "ADDR=203.0.113.9")[0] == 550
+
+
+def test_a_recipient_that_cannot_be_checked_is_deferred_not_refused(
+    world: CaseWorld, smtp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_down(_address: str) -> bool:
+        msg = 'connection to server at "db.internal" (10.0.0.5), port 5432 failed'
+        raise OperationalError(msg)
+
+    monkeypatch.setattr("lockstep.mailin.smtpd.accepts_recipient", database_down)
+    with smtplib.SMTP("127.0.0.1", smtp_port) as client:
+        client.ehlo("client.example")
+        client.mail("rae@research.example")
+        code, text = client.rcpt(report_address(world.project.slug))
+    assert (code, text) == (451, b"4.3.0 Temporary failure, please try again later")
