@@ -110,13 +110,13 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             raise SmokeError(f"lockstep serve exited with {process.returncode} before answering")
         try:
-            status, _body = request(f"{base}/healthz")
+            status, body = request(f"{base}/healthz")
         except OSError:
-            status = 0
-        if status == 200:
-            return
+            status, body = 0, b""
+        if status == 200 and json.loads(body)["worker"]["status"] == "ok":
+            return  # the web server answers and the worker beats
         time.sleep(0.5)
-    raise SmokeError(f"/healthz did not answer 200 within {START_SECONDS:.0f}s")
+    raise SmokeError(f"/healthz did not answer 200 with a live worker in {START_SECONDS:.0f}s")
 
 
 def exercise(base: str) -> None:
@@ -169,7 +169,7 @@ def serve(venv: Path, work: Path) -> None:
         try:
             started = time.monotonic()
             wait_healthy(base, process)
-            say(f"  /healthz 200 after {time.monotonic() - started:.1f}s")
+            say(f"  /healthz 200, worker alive, after {time.monotonic() - started:.1f}s")
             exercise(base)
             check_private(data)
             os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
@@ -195,7 +195,7 @@ def smoke(version: str, python: Path) -> None:
         began = time.monotonic()
         install(python, venv)
         size = folder_size(venv) / 1024 / 1024
-        say(f"  installed in {time.monotonic() - began:.0f}s; runtime venv {size:.0f} MiB")
+        say(f"  installed in {time.monotonic() - began:.0f}s; runtime venv {size:.0f} MiB of files")
         served = time.monotonic()
         serve(venv, work)
         say(f"  served, reported and stopped in {time.monotonic() - served:.0f}s")
@@ -205,12 +205,15 @@ def main(argv: list[str]) -> int:
     versions = argv or list(DEFAULT_VERSIONS)
     required = os.environ.get("CI", "").lower() == "true"
     failed: list[str] = []
+    skipped = 0
     for version in versions:
         python = find_python(version)
         if python is None:
             say(f"Python {version}: no interpreter (pyenv or python{version} on PATH)")
             if required:
-                failed.append(f"{version} (missing)")
+                failed.append(f"{version} (missing; CI=true requires it)")
+            else:
+                skipped += 1
             continue
         began = time.monotonic()
         say(f"Python {version}: {python}")
@@ -221,6 +224,8 @@ def main(argv: list[str]) -> int:
             failed.append(version)
             continue
         say(f"Python {version}: ok in {time.monotonic() - began:.0f}s")
+    passed = len(versions) - len(failed) - skipped
+    print(f"smoke: {passed} passed, {len(failed)} failed, {skipped} skipped", flush=True)
     if failed:
         say(f"failed: {', '.join(failed)}")
         return 1

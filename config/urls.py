@@ -1,6 +1,10 @@
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 
+from lockstep.api import errors as api_errors
 from lockstep.api.v1.api import api
+from lockstep.monitoring.views import metrics
+from lockstep.web import errors as web_errors
 from lockstep.web import securitytxt, views, wkd
 
 # The Web Key Directory's names: z-base-32 of a SHA-1 (lockstep.mailgw.wkd).
@@ -9,6 +13,7 @@ WKD_DOMAIN = r"(?P<domain>[A-Za-z0-9.-]+)"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path(".well-known/security.txt", securitytxt.instance, name="security-txt"),
     # Web Key Directory: the direct method, then the advanced one (openpgpkey.<domain>).
     path(".well-known/openpgpkey/policy", wkd.policy, name="wkd-policy"),
@@ -18,3 +23,15 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("lockstep.web.urls")),
 ]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's answer to an error nothing else caught (in a view, or in a middleware around
+    it): JSON under /api/, a page elsewhere; 503 or 507 when the database or the disk is
+    missing (lockstep.ops.resources), else 500."""
+    if request.path_info.startswith("/api/"):
+        return api_errors.server_error(request)
+    return web_errors.server_error(request)
+
+
+handler500 = server_error

@@ -81,7 +81,8 @@ def _worker_argv() -> list[str]:
 
 
 def _list_key_ready(args: argparse.Namespace) -> bool:
-    """False (with the reason on stderr) if the list key is missing but was already used."""
+    """False (with the reason on stderr) if the list key is missing but was already used;
+    a new instance gets its list key here (see lockstep.instance.listkey)."""
     _setup_django()
     from django.db import DatabaseError  # noqa: PLC0415 - after setup
 
@@ -89,7 +90,7 @@ def _list_key_ready(args: argparse.Namespace) -> bool:
     from lockstep.mailgw.outbound.listkey import ListKeyMissing  # noqa: PLC0415
 
     try:
-        note = check_list_key_at_start(new_list_key=args.new_list_key)
+        note = check_list_key_at_start(new_list_key=getattr(args, "new_list_key", False))
     except ListKeyMissing as exc:
         sys.stderr.write(f"lockstep: {exc}\n")
         return False
@@ -220,9 +221,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if _is_loopback(args.host):
         # A browser on this machine reaches 127.0.0.1 over plain HTTP.
         os.environ.setdefault("LOCKSTEP_HTTPS", "0")
-    _prepare(demo=args.demo)
-    if not _list_key_ready(args):
+    _prepare(demo=False)
+    if not _list_key_ready(args):  # before the demo's posts: a new instance gets its key first
         return 1
+    if args.demo:
+        _manage("lockstep_demo")
     commands = [_gunicorn_argv(args)]
     if not args.no_worker:
         commands.append(_worker_argv())
@@ -241,7 +244,9 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(_args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
+    if not _list_key_ready(args):
+        return 1
     _manage("lockstep_demo")
     return 0
 
@@ -372,7 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # What Lockstep creates (database, keys, backups, mail copies) is its user's alone.
     os.umask(0o077)
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C while starting up: stop quietly, as after it
+        return 128 + signal.SIGINT
     return result
 
 

@@ -37,6 +37,14 @@ LOCKSTEP_WORKER_HEARTBEAT_SECONDS = env_int("LOCKSTEP_WORKER_HEARTBEAT_SECONDS",
 # How many reverse proxies stand in front of Lockstep; each appends to X-Forwarded-For.
 # 0 (the default) ignores that header: the client is the connection's peer.
 LOCKSTEP_TRUSTED_PROXIES = env_int("LOCKSTEP_TRUSTED_PROXIES", default=0)
+# Telling the operator (/healthz, /metrics; lockstep.ops.resources, lockstep.monitoring).
+# The data folder's disk is "low" under this share of the disk or this many bytes free.
+LOCKSTEP_DISK_LOW_PERCENT = float(env_str("LOCKSTEP_DISK_LOW_PERCENT", "5"))
+LOCKSTEP_DISK_LOW_BYTES = env_int("LOCKSTEP_DISK_LOW_BYTES", default=1024**3)
+# Mail is "failing" once delivery attempts have failed, with nothing sent since, this long.
+LOCKSTEP_MAIL_FAILING_SECONDS = env_int("LOCKSTEP_MAIL_FAILING_SECONDS", default=300)
+# /metrics answers loopback clients without a token; others need `Bearer <this>` (unset: 404).
+LOCKSTEP_METRICS_TOKEN = env_str("LOCKSTEP_METRICS_TOKEN", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -62,6 +70,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lockstep.monitoring.metrics.RequestLatencyMiddleware",  # first: it times all the rest
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -21,9 +21,15 @@ field at fault when there is one (dotted for nested fields, e.g. "vulnerabilitie
 | core.errors.Conflict                               | 409      | conflict                      |
 | core.errors.RateLimited (and ninja's Throttled)    | 429      | rate_limited (+ Retry-After)  |
 | any other ninja HttpError                          | its own  | from HTTP_CODES, else "error" |
+| the database unreachable (OperationalError, ...)   | 503      | unavailable (+ Retry-After)   |
+| a full disk (ENOSPC, SQLite's or PostgreSQL's)     | 507      | insufficient_storage (+ R-A)  |
 
-401 answers carry `WWW-Authenticate: Bearer …`. Anything else is a bug: it is left to
-Django, which answers 500 and reports it like any other server error.
+401 answers carry `WWW-Authenticate: Bearer …`. Which database and disk errors count as a
+shortage is `ops.resources.shortage_of`; the message never says more than that (no host, no
+port, no driver text: those are in the log). Anything else is a bug: it is left to Django,
+which reports it like any other server error and answers through `server_error` below (JSON
+under /api/: a 500 `server_error`). `server_error` is also what answers a shortage met outside
+the endpoint, in a middleware (the session, the user) before or after it.
 
 Caveat: a handler whose result does not fit its own output schema also ends in a
 pydantic.ValidationError, and so in a 400, although the fault is the server's. The contract
@@ -32,11 +38,14 @@ tests in tests/api catch that kind of bug.
 
 from __future__ import annotations
 
+import logging
+import sys
 from functools import partial
 from typing import Any
 
 import pydantic
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
@@ -50,6 +59,9 @@ from lockstep.core.errors import (
     RateLimited,
     ValidationError,
 )
+from lockstep.ops.resources import ANSWERS, ShortageAnswer, shortage_of
+
+logger = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[LockstepError], int] = {
     ValidationError: 400,
@@ -155,6 +167,35 @@ def on_404(request: HttpRequest, _exc: Http404, *, api: NinjaAPI) -> HttpRespons
     return _answer(api, request, status=404, code="not_found", message="Not found.")
 
 
+def _shortage_response(answer: ShortageAnswer) -> HttpResponse:
+    response = JsonResponse(error_body(answer.code, answer.message), status=answer.status)
+    response["Retry-After"] = str(answer.retry_after)
+    return response
+
+
+def on_resource_error(request: HttpRequest, exc: Exception, *, api: NinjaAPI) -> HttpResponse:
+    """A database or disk error in an endpoint: 503 or 507 if it is a shortage, else a bug."""
+    shortage = shortage_of(exc)
+    if shortage is None:
+        raise exc
+    logger.warning("%s %s: %s shortage: %s", request.method, request.path, shortage, exc)
+    answer = ANSWERS[shortage]
+    response = _answer(api, request, status=answer.status, code=answer.code, message=answer.message)
+    response["Retry-After"] = str(answer.retry_after)
+    return response
+
+
+def server_error(_request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler for /api/ paths (config/urls.py): the error being handled is
+    `sys.exc_info()`; Django logs it with the answer."""
+    exc = sys.exc_info()[1]
+    shortage = shortage_of(exc) if exc is not None else None
+    if shortage is not None:
+        return _shortage_response(ANSWERS[shortage])
+    body = error_body("server_error", "Something went wrong on the server; it has been logged.")
+    return JsonResponse(body, status=500)
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     """Register the handlers above on `api` (ninja picks the most specific class)."""
     api.exception_handler(LockstepError)(partial(on_domain_error, api=api))
@@ -163,3 +204,5 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.exception_handler(AuthenticationError)(partial(on_authentication_error, api=api))
     api.exception_handler(HttpError)(partial(on_http_error, api=api))
     api.exception_handler(Http404)(partial(on_404, api=api))
+    for resource_error in (OperationalError, InterfaceError, OSError):
+        api.exception_handler(resource_error)(partial(on_resource_error, api=api))

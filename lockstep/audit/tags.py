@@ -78,6 +78,7 @@ class ReportTag(StrEnum):
 
 class MailTag(StrEnum):
     RETRIED = "mail:outbound:retried"
+    RETRIED_NOW = "mail:outbound:retried-now"  # a waiting copy attempted before its time
     DROPPED = "mail:outbound:dropped"
     BOUNCED = "mail:outbound:bounced"  # a delivery failure report held the copy
     RELEASED = "mail:inbound:released"

@@ -13,7 +13,7 @@ from lockstep.cases.policy import LEADING_ROLES
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
 from lockstep.mailgw.addresses import case_member_address
-from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage
+from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
 from lockstep.mailgw.outbound.outbox import Recipient
 from lockstep.orgs.models import Membership, OpenPGPKey, Organization
 from lockstep.orgs.queries import org_ids_of
@@ -127,4 +127,12 @@ def access_held_mail(actor: Actor, row_id: int) -> OutboundMessage:
     found = list_mail_for(actor, status="held").filter(pk=row_id).first()
     if found is None:
         raise NotFound("No such held message.")
+    return found
+
+
+def access_waiting_mail(actor: Actor, row_id: int) -> OutboundMessage:
+    """A queued copy the actor may manage (to send it now); missing or not theirs: NotFound."""
+    found = list_mail_for(actor, status=OutboxStatus.QUEUED).filter(pk=row_id).first()
+    if found is None:
+        raise NotFound("No such waiting message.")
     return found

@@ -26,11 +26,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
+from lockstep.audit.models import AuditEvent
 from lockstep.audit.record import VerifyReport, record, verify
-from lockstep.audit.tags import InstanceTag
+from lockstep.audit.tags import InstanceTag, MailTag
 from lockstep.core.actor import Actor
 from lockstep.instance.archive import (
     ARCHIVE_MODE,
+    FORMAT,
+    FORMAT_VERSION,
     ArchiveError,
     BackupError,
     read_archive,
@@ -60,8 +63,8 @@ class BackupSummary:
 
     def text(self) -> str:
         key = self.list_key_fingerprint
-        what = "the secret key and the list key" if key else "the secret key"
-        done = f"Backed up the {self.vendor} database, {what} to {self.path} (mode 0600)."
+        what = ", the secret key and the list key" if key else " and the secret key"
+        done = f"Backed up the {self.vendor} database{what} to {self.path} (mode 0600)."
         said = f"List key: {key or 'none (this instance has no list key yet)'}"
         return "\n".join([*self.warnings, done, said]) + "\n"
 
@@ -113,8 +116,8 @@ def make_backup(destination: Path, *, now: datetime) -> BackupSummary:
         else:
             warnings.append(f"warning: the list key file {key_path()} does not exist")
         manifest = {
-            "format": "lockstep-backup",
-            "version": 1,
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
             "lockstep": importlib.metadata.version("lockstep"),
             "created_at": now.isoformat(),
             "database": {"member": dump.member, **dump.details},
@@ -175,6 +178,19 @@ def _secret_key_warning(secret: str) -> list[str]:
     return [warning]
 
 
+def _list_key_warning(fingerprint: str | None) -> list[str]:
+    """The audit log records each list key made (with its fingerprint): the newest should be
+    the one restored."""
+    made = AuditEvent.objects.filter(tag=MailTag.LIST_KEY_MADE).order_by("-seq").first()
+    if made is None or made.object_id == fingerprint:
+        return []
+    warning = (
+        f"warning: the audit log records {made.object_id} as the newest list key (made "
+        f"{made.at:%Y-%m-%d}), but the list key now in place is {fingerprint or 'none'}"
+    )
+    return [warning]
+
+
 def restore_backup(source: Path, *, force: bool) -> RestoreSummary:
     """Check `source`, then replace this instance's database and keys with its contents."""
     data_dir = Path(settings.DATA_DIR)
@@ -196,7 +212,8 @@ def restore_backup(source: Path, *, force: bool) -> RestoreSummary:
     report = verify()
     _record_restore(manifest, audit_ok=report.ok)
     fingerprint = key_fingerprint(key_path().read_text("ascii")) if key_path().exists() else None
-    return RestoreSummary(manifest, fingerprint, report, _secret_key_warning(secret))
+    warnings = [*_secret_key_warning(secret), *_list_key_warning(fingerprint)]
+    return RestoreSummary(manifest, fingerprint, report, warnings)
 
 
 @transaction.atomic

@@ -1,11 +1,14 @@
-"""At process start: refuse to run over a missing list key the instance already used.
+"""At process start: the list key is made for a new instance, and never silently made again.
 
-`lockstep serve`, `web`, `worker` and `smtpd` call `check_list_key_at_start` before they
-start work. The list key is otherwise made on first use (`mailgw.outbound.protect`), which is
-right for a new instance and wrong for one whose members already know its key (see
-`mailgw.outbound.listkey`). Here every layer is in view, so an instance counts as having used
-a key when mail signed by one left or mail encrypted to one arrived, and also when it holds
-posts in cases or on public lists (their mail may still be waiting in the outbox).
+`lockstep serve`, `web`, `worker`, `smtpd` and `demo` call `check_list_key_at_start` before
+they start work. A new instance gets its list key there, audited with its fingerprint, so the
+audit log says which key the instance signs with. When the file is missing on an instance that
+already used a key, the process refuses to start and says why (see `mailgw.outbound.listkey`),
+unless the operator asks for a new key with `--new-list-key` (also audited).
+
+An instance counts as having used a key when mail signed by one left or mail encrypted to one
+arrived, when its audit log records a list key being made, or when it holds posts in cases or
+on public lists (their mail may still be waiting in the outbox). Only this layer sees all of it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from __future__ import annotations
 from lockstep.cases.models import Post
 from lockstep.channels.models import PublicPost
 from lockstep.core.actor import Actor
+from lockstep.core.errors import Conflict
 from lockstep.mailgw.outbound.listkey import (
     ListKeyMissing,
     do_make_list_key,
     key_fingerprint,
     key_path,
-    list_key_mail,
+    list_key_use,
 )
 from lockstep.mailgw.outbound.protect import list_secret_key
 
@@ -29,9 +33,9 @@ def _plural(count: int, word: str) -> str:
 
 def list_key_evidence() -> str | None:
     """What shows that this instance used a list key, in words; None if nothing does."""
-    mail = list_key_mail()
-    if mail is not None:
-        return mail
+    used = list_key_use()
+    if used is not None:
+        return used
     found = [
         _plural(count, word)
         for count, word in (
@@ -44,16 +48,21 @@ def list_key_evidence() -> str | None:
 
 
 def check_list_key_at_start(*, new_list_key: bool) -> str:
-    """Raise `ListKeyMissing` if the key is gone but was used, unless `new_list_key` allows a
-    new one, which is then made now (audited). Returns a line for the operator, or ""."""
+    """Make the key of a new instance; refuse (`ListKeyMissing`) to replace a used one unless
+    `new_list_key` says so. Returns a line for the operator, or "" if there was nothing to do."""
     path = key_path()
     if path.exists():
         return ""
     evidence = list_key_evidence()
-    if not new_list_key:
-        if evidence is not None:
-            raise ListKeyMissing(path, evidence)
-        return ""  # a new instance: the key is made on first use
-    secret = do_make_list_key(actor=Actor.system("--new-list-key"), replacing=evidence is not None)
+    if evidence is not None and not new_list_key:
+        if path.exists():  # another process of this instance made it while we looked
+            return ""
+        raise ListKeyMissing(path, evidence)
+    label = "--new-list-key" if evidence is not None else "first start"
+    try:
+        secret = do_make_list_key(actor=Actor.system(label), replacing=evidence is not None)
+    except Conflict:  # another process of this instance made it a moment ago
+        return ""
     list_secret_key.cache_clear()
-    return f"Made a new list key {key_fingerprint(secret)} in {path}"
+    made = "a new list key" if evidence is not None else "the list key"
+    return f"Made {made} {key_fingerprint(secret)} in {path}"

@@ -43,8 +43,12 @@ class OutboundMessage(models.Model):
     # worker stops beating, a live one releases the claim (ops.recovery).
     claimed_by = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True)
+    # The current run of failed attempts: when it began and when the last one failed (both
+    # cleared when the copy is sent). /healthz and /metrics judge the relay by them.
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ("id",)

@@ -9,6 +9,7 @@ remembers of the outage (`outage.current()`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -84,6 +85,8 @@ class HeartbeatThread(threading.Thread):
     def run(self) -> None:
         try:
             while not self._stop_event.is_set():
+                with contextlib.suppress(DatabaseError):
+                    close_old_connections()  # drops a connection that broke or grew old
                 self._stop_event.wait(self.tick())
         finally:
             connection.close()
@@ -92,7 +95,6 @@ class HeartbeatThread(threading.Thread):
         """One beat, then (if this process may judge) a look for dead workers; returns how
         long to wait before the next beat. Never raises: a broken beat must not stop a worker."""
         try:
-            close_old_connections()
             beat(self.worker_id)
         except DatabaseError as exc:
             if self._reached_since is not None:

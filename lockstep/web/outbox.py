@@ -1,5 +1,6 @@
-"""The mail page: held copies to retry or drop, held inbound mail to let through or discard;
-in the embedded mode, what was "sent"."""
+"""The mail page: copies waiting for their next attempt (with the last error, to send now),
+held copies to retry or drop, held inbound mail to let through or discard; in the embedded
+mode, what was "sent"."""
 
 from __future__ import annotations
 
@@ -17,18 +18,22 @@ from django.views.decorators.http import require_GET, require_POST
 from lockstep.cases.mail_queries import (
     access_held_inbound,
     access_held_mail,
+    access_waiting_mail,
     led_case_ids,
     list_held_inbound,
     list_mail_for,
     maintained_project_ids,
 )
+from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import Conflict, PermissionDenied
-from lockstep.mailgw.outbound.holds import do_drop_held, do_retry_held
+from lockstep.mailgw.models import OutboxStatus
+from lockstep.mailgw.outbound.holds import do_drop_held, do_retry_held, do_retry_now
 from lockstep.mailin.holds import can_release_held, do_discard_inbound, do_release_inbound
 from lockstep.web.errors import domain_errors
 
 FOLDER_SHOWN = 50
+WAITING_SHOWN = 200
 
 
 def _folder_envelopes(folder: Path) -> list[dict[str, str]]:
@@ -74,11 +79,15 @@ def _held_inbound_rows(actor: Actor) -> list[dict[str, object]]:
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     actor = from_request(request)
+    waiting = list_mail_for(actor, status=OutboxStatus.QUEUED)
     context = {
+        "now": clock.now(),
+        "max_attempts": settings.LOCKSTEP_MAIL_MAX_ATTEMPTS,
+        "waiting": waiting.order_by("next_attempt_at", "id")[:WAITING_SHOWN],
         "held": list_mail_for(actor, status="held")[:200],
         "dropped": list_mail_for(actor, status="dropped")[:50],
         "held_inbound": _held_inbound_rows(actor),
-        "queued": list_mail_for(actor, status="queued").count(),
+        "queued": waiting.count(),
         "folder_mode": not settings.LOCKSTEP_SMTP_URL,
         "folder": settings.LOCKSTEP_OUTBOX_DIR,
         "files": _folder_envelopes(Path(settings.LOCKSTEP_OUTBOX_DIR))
@@ -102,6 +111,20 @@ def decide(request: HttpRequest, row_id: int) -> HttpResponse:
             do_retry_held(row, actor=actor)
             messages.success(request, f"The copy to {row.to_address} will be sent again.")
     except (Conflict, PermissionDenied) as exc:
+        messages.error(request, exc.message)
+    return redirect("web:outbox")
+
+
+@login_required
+@require_POST
+@domain_errors
+def retry_now(request: HttpRequest, row_id: int) -> HttpResponse:
+    actor = from_request(request)
+    row = access_waiting_mail(actor, row_id)
+    try:
+        do_retry_now(row, actor=actor)
+        messages.success(request, f"The copy to {row.to_address} will be attempted now.")
+    except Conflict as exc:
         messages.error(request, exc.message)
     return redirect("web:outbox")
 

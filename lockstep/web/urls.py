@@ -52,6 +52,7 @@ urlpatterns = [
     # Outbound mail: held copies, and the embedded mode's outbox folder.
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:row_id>/", outbox.decide, name="outbox-decide"),
+    path("outbox/<int:row_id>/retry-now/", outbox.retry_now, name="outbox-retry-now"),
     path("outbox/inbound/<int:message_id>/", outbox.decide_inbound, name="inbound-decide"),
     # Public advisories and the archive (no login; nothing before its time).
     path("advisories/", advisories.advisory_list, name="advisories"),

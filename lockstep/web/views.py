@@ -23,7 +23,7 @@ from lockstep.core.actor import from_request
 from lockstep.core.errors import LockstepError
 from lockstep.embargo.routing import decide_route
 from lockstep.mailgw.addresses import channel_address
-from lockstep.ops.health import health_report
+from lockstep.monitoring.health import health_report
 from lockstep.orgs.actions import do_add_user_key
 from lockstep.orgs.queries import (
     access_org_by_slug,

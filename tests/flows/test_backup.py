@@ -49,9 +49,9 @@ class Instance:
             env["LOCKSTEP_DATABASE_URL"] = self.database_url
         return env
 
-    def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [LOCKSTEP, *argv], env=self.env(), capture_output=True, text=True, check=False
+            [LOCKSTEP, *argv], env=self.env() | extra, capture_output=True, text=True, check=False
         )
 
     def world(self, *argv: str) -> dict[str, Any]:
@@ -167,8 +167,10 @@ def test_restore_will_not_overwrite_an_instance_unless_forced(
     assert again.returncode == 1
     assert "already holds data" in again.stderr
     assert "--force" in again.stderr
-    forced = target.run("restore", "--force", str(archive))
+    forced = target.run("restore", "--force", str(archive), LOCKSTEP_SECRET_KEY="configured")
     assert forced.returncode == 0, forced.stderr
+    assert "warning: LOCKSTEP_SECRET_KEY is set and differs" in forced.stdout
+    assert "configured" not in forced.stdout + forced.stderr
     other = Instance(tmp_path / "other")
     other.data.mkdir()
     (other.data / "list-key.asc").write_text((target.data / "list-key.asc").read_text() + "\n")

@@ -79,3 +79,11 @@ def test_weak_admin_password_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "too short" in result.stderr
+
+
+def test_ctrl_c_while_a_command_starts_stops_it_without_a_traceback(tmp_path: Path) -> None:
+    # A Ctrl-C that lands before a command installs its own handler (a worker still loading
+    # Django when `serve` is stopped) ends it with 130, as a shell expects, and no traceback.
+    result = _run(tmp_path / "data", "manage", "shell", "-c", "raise KeyboardInterrupt")
+    assert result.returncode == 130
+    assert "Traceback" not in result.stderr

@@ -40,6 +40,8 @@ STALE = 10
 OUTAGES = (("-a", 5.0), ("-b", 20.0))  # (case tag, seconds the database is down)
 DATE_AHEAD = 3.0  # the case's date, from the moment it is set: inside the outage
 PROMPT = 10.0  # published within this many seconds of the database's return
+BATCH = 20  # copies queued just before each outage; the database goes after the 3rd is sent
+CONNECTIONS = 2
 
 SETUP = """
 from lockstep.channels.models import ChannelKind
@@ -60,7 +62,7 @@ from lockstep.core import clock
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 spec = MailSpec(subject="Batch TAG", body="Patch now.", confidential=False)
 with transaction.atomic():
-    fan_out(spec, [Recipient(f"m{n:02d}TAG@example.org", plain_ok=True) for n in range(12)])
+    fan_out(spec, [Recipient(f"m{n:02d}TAG@example.org", plain_ok=True) for n in range(BATCH)])
 case = Case.objects.get(project__slug="libquokkaTAG")
 date = clock.now() + timedelta(seconds=AHEAD)
 Case.objects.filter(pk=case.pk).update(disclosure_at=date)
@@ -70,23 +72,32 @@ print(date.isoformat())
 
 
 class SlowSink:
-    """Accepts every message after `delay` seconds; records (recipient, Message-ID)."""
+    """Accepts every message after `delay` seconds; records (recipient, Message-ID) and when."""
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
         self._lock = threading.Lock()
         self._accepted: list[tuple[str, str]] = []
+        self._times: list[float] = []  # monotonic
 
     @property
     def accepted(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self._accepted)
 
+    def accepted_between(self, start: float, end: float, to: str) -> int:
+        """How many copies to addresses containing `to` were accepted in [start, end)."""
+        with self._lock:
+            pairs = zip(self._accepted, self._times, strict=True)
+            return sum(start <= at < end and to in rcpt for (rcpt, _), at in pairs)
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         await asyncio.sleep(self.delay)
         message_id = str(message_from_bytes(envelope.content)["Message-ID"])
         with self._lock:
-            self._accepted.extend((rcpt, message_id) for rcpt in envelope.rcpt_tos)
+            for rcpt in envelope.rcpt_tos:
+                self._accepted.append((rcpt, message_id))
+                self._times.append(time.monotonic())
         return "250 Message accepted"
 
 
@@ -138,8 +149,11 @@ def _health(base: str) -> tuple[int, dict[str, Any]]:
 class Outages:
     """The deployment under test and what the test saw of it."""
 
-    def __init__(self, deployment: Deployment, cluster: PrivateCluster, base: str) -> None:
+    def __init__(
+        self, deployment: Deployment, cluster: PrivateCluster, base: str, sink: SlowSink
+    ) -> None:
         self.deployment = deployment
+        self.sink = sink
         self.cluster = cluster
         self.base = base
         self.delays: list[float] = []  # publication after the database's return, seconds
@@ -160,11 +174,14 @@ class Outages:
 
     def ride_out(self, tag: str, seconds: float) -> None:
         script = BEFORE_OUTAGE.replace("TAG", tag).replace("AHEAD", str(DATE_AHEAD))
+        script = script.replace("BATCH", str(BATCH))
         out = subprocess.run(
             [LOCKSTEP, "manage", "shell", "-c", script],
             env=self.deployment.env, check=True, capture_output=True, timeout=60, text=True,
         )  # fmt: skip
         date = datetime.fromisoformat(out.stdout.strip().splitlines()[-1])
+        batch = f"{tag}@"
+        _until(lambda: self.sink.accepted_between(0, 1e12, batch) >= 3, 10, "3 sent", self.context)
         went = time.monotonic()
         self.cluster.stop()
         stopped = datetime.now(UTC)
@@ -174,12 +191,16 @@ class Outages:
         starting = datetime.now(UTC)
         assert stopped < date < starting, "the case's date must fall inside the outage"
         self.cluster.start()
-        back = datetime.now(UTC)
+        back, back_at = datetime.now(UTC), time.monotonic()
         _until(lambda: self.published_at(tag) is not None, 60, f"case {tag}", self.context)
         published = self.published_at(tag)
         assert published is not None
         self.delays.append((published - back).total_seconds())
         _until(self.all_sent, 60, f"mail of {tag} sent", self.context)
+        # The batch was being sent when the database went: what was on the wire then went
+        # on (at most one copy per SMTP session), the rest after the return.
+        assert self.sink.accepted_between(went, back_at, batch) <= CONNECTIONS
+        assert self.sink.accepted_between(back_at, 1e12, batch) > 0
         _until(lambda: _health(self.base)[0] == 200, 10, "/healthz answers 200", self.context)
         for _ in range(4):  # each of the web process's threads reconnects by itself
             with urllib.request.urlopen(f"{self.base}/advisories/", timeout=5) as response:
@@ -205,7 +226,7 @@ def test_workers_and_web_ride_out_database_restarts(
         PYTHONPATH=str(ROOT),  # the setup uses the test factories
         LOCKSTEP_MAIL_LEASE_SECONDS="600",
         LOCKSTEP_WORKER_STALE_SECONDS=str(STALE),
-        LOCKSTEP_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}?connections=2",
+        LOCKSTEP_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}?connections={CONNECTIONS}",
     )
     subprocess.run(
         [LOCKSTEP, "manage", "migrate", "--noinput", "-v", "0"],
@@ -213,7 +234,7 @@ def test_workers_and_web_ride_out_database_restarts(
     )  # fmt: skip
     deployment.shell(SETUP)
     port = free_port()
-    outages = Outages(deployment, cluster, f"http://127.0.0.1:{port}")
+    outages = Outages(deployment, cluster, f"http://127.0.0.1:{port}", handler)
     try:
         processes = _start(deployment, port)
         _until(

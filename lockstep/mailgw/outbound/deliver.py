@@ -107,6 +107,8 @@ def _write_failure(row: OutboundMessage, error: str, now: datetime) -> bool:
         status=OutboxStatus.HELD if held else OutboxStatus.QUEUED,
         attempts=attempts,
         last_error=error[:2000],
+        first_failed_at=row.first_failed_at or now,
+        last_failed_at=now,
         next_attempt_at=row.next_attempt_at if held else now + backoff(attempts),
         claimed_until=None,
         claimed_by="",
@@ -119,7 +121,13 @@ def _mark_sent(row_ids: list[int], now: datetime) -> None:
     worker killed later in the batch never sends them again."""
     if row_ids:
         OutboundMessage.objects.filter(pk__in=row_ids).update(
-            status=OutboxStatus.SENT, sent_at=now, last_error="", claimed_until=None, claimed_by=""
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            last_error="",
+            first_failed_at=None,
+            last_failed_at=None,
+            claimed_until=None,
+            claimed_by="",
         )
 
 

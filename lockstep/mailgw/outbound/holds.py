@@ -1,4 +1,5 @@
-"""A coordinator decides about held copies: send again, or drop (both audited)."""
+"""A coordinator decides about copies that did not go: send a held one again, or drop it; send
+a waiting one now rather than at its next attempt (all audited)."""
 
 from __future__ import annotations
 
@@ -27,13 +28,43 @@ def do_retry_held(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
     """Queue a held copy again with a fresh set of attempts."""
     locked = _locked_held(row)
     locked.status, locked.attempts, locked.next_attempt_at = OutboxStatus.QUEUED, 0, clock.now()
-    locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+    locked.first_failed_at = None  # a new run of attempts
+    locked.save(update_fields=["status", "attempts", "next_attempt_at", "first_failed_at"])
     record(
         MailTag.RETRIED,
         actor=actor,
         object_type="outbound",
         object_id=locked.pk,
         data={"to": locked.to_address, "case": locked.case_id, "last_error": locked.last_error},
+    )
+    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
+
+    transaction.on_commit(deliver_outbound.enqueue)
+    return locked
+
+
+@transaction.atomic
+def do_retry_now(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
+    """Attempt a waiting (queued) copy now instead of at its next attempt: after the relay
+    came back, nobody should wait out the backoff. Its attempts so far still count."""
+    locked = OutboundMessage.objects.select_for_update().get(pk=row.pk)
+    if locked.status != OutboxStatus.QUEUED:
+        msg = f"This copy is {locked.get_status_display().lower()}, not waiting."
+        raise Conflict(msg)
+    due_at, locked.next_attempt_at = locked.next_attempt_at, clock.now()
+    locked.save(update_fields=["next_attempt_at"])
+    record(
+        MailTag.RETRIED_NOW,
+        actor=actor,
+        object_type="outbound",
+        object_id=locked.pk,
+        data={
+            "to": locked.to_address,
+            "case": locked.case_id,
+            "attempts": locked.attempts,
+            "was_due_at": due_at.isoformat(),
+            "last_error": locked.last_error,
+        },
     )
     from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
 

@@ -7,9 +7,10 @@ word, and mail already encrypted to the old key could no longer be read. So a ke
 without asking only on an instance that never used one; otherwise the operator restores the
 file (`lockstep restore`) or asks for a new key (`--new-list-key`), which is audited.
 
-`list_key_mail()` is what this layer can see: copies that left signed by the key, and
-mail that arrived encrypted to it. The process start (`lockstep.instance.listkey`) adds what
-only higher layers know, such as posts in cases and on public lists.
+`list_key_use()` is what this layer can see: copies that left signed by a list key, mail that
+arrived encrypted to one, and the audit log's record of each key made. The process start
+(`lockstep.instance.listkey`), which makes a new instance's key, adds what only higher layers
+know: posts in cases and on public lists.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from lockstep.audit.models import AuditEvent
 from lockstep.audit.record import record
 from lockstep.audit.tags import MailTag
 from lockstep.core.actor import Actor
@@ -54,40 +56,50 @@ def key_fingerprint(secret_key: str) -> str:
     return fingerprint(public_half(secret_key)).upper()
 
 
-def list_key_mail() -> str | None:
-    """Whether mail signed by a list key left, or mail encrypted to one arrived, in words."""
+def list_key_use() -> str | None:
+    """What shows, in this layer, that the instance used a list key (in words), or None."""
     signed = (Protection.PGP, Protection.SIGNED)
     if OutboundMessage.objects.filter(status=OutboxStatus.SENT, protection__in=signed).exists():
         return "has already sent mail signed by a list key"
     if InboundMessage.objects.filter(encrypted=True).exists():
         return "has already received mail encrypted to a list key"
+    made = AuditEvent.objects.filter(tag=MailTag.LIST_KEY_MADE).order_by("-seq").first()
+    if made is not None:
+        return f"made the list key {made.object_id} on {made.at:%Y-%m-%d}"
     return None
 
 
-def write_new_list_key(path: Path) -> str:
-    """Make a key into `path` (mode 0600); if another process made it first, that one wins."""
+def _create(path: Path) -> str | None:
+    """Make a key into `path` (mode 0600); None if the file is there already."""
     _public, secret = get_openpgp().generate_key(f"Lockstep <{settings.LOCKSTEP_MAIL_FROM}>")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_MODE)
     except FileExistsError:
-        return path.read_text(encoding="ascii")
+        return None
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secret)
     return secret
 
 
+def write_new_list_key(path: Path) -> str:
+    """Make a key into `path`; if another process made it first, that one wins."""
+    secret = _create(path)
+    return secret if secret is not None else path.read_text(encoding="ascii")
+
+
 @transaction.atomic
 def do_make_list_key(*, actor: Actor, replacing: bool) -> str:
-    """Make the list key where none is, on the operator's word; audited with its fingerprint.
+    """Make the list key where none is; audited with its fingerprint, so the audit log says
+    which key the instance signs with (and that it had one, should the file go missing).
 
     `replacing` says the instance had used a key before (its members will see a new signer).
     """
     path = key_path()
-    if path.exists():
+    secret = _create(path)
+    if secret is None:
         msg = f"The list key file {path} already exists; move it away first to replace it."
         raise Conflict(msg)
-    secret = write_new_list_key(path)
     record(
         MailTag.LIST_KEY_MADE,
         actor=actor,

@@ -14,7 +14,7 @@ from lockstep.mailgw.outbound.headers import header_block
 from lockstep.mailgw.outbound.listkey import (
     ListKeyMissing,
     key_path,
-    list_key_mail,
+    list_key_use,
     write_new_list_key,
 )
 from lockstep.mailgw.outbound.pgpmime import canonical_entity, encrypted_entity, signed_entity
@@ -31,7 +31,7 @@ def list_secret_key() -> str:
     if path.exists():
         return path.read_text(encoding="ascii")
     if settings.LOCKSTEP_LIST_KEY_GUARD:
-        evidence = list_key_mail()
+        evidence = list_key_use()
         if evidence is not None and not path.exists():  # not made by another process meanwhile
             raise ListKeyMissing(path, evidence)
     return write_new_list_key(path)

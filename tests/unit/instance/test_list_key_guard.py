@@ -120,8 +120,17 @@ def test_at_start_a_new_key_is_made_on_the_operators_word(key_file: Path) -> Non
         do_make_list_key(actor=Actor.system("tests"), replacing=False)
 
 
-def test_at_start_a_new_instance_waits_for_first_use(key_file: Path) -> None:
-    assert check_list_key_at_start(new_list_key=False) == ""
+def test_at_start_a_new_instance_gets_its_key_and_the_audit_log_remembers_it(
+    key_file: Path,
+) -> None:
+    said = check_list_key_at_start(new_list_key=False)
+    secret = key_file.read_text("ascii")
+    assert said == f"Made the list key {key_fingerprint(secret)} in {key_file}"
+    event = AuditEvent.objects.get(tag=MADE)
+    assert (event.object_id, event.data["replacing"]) == (key_fingerprint(secret), False)
+    assert event.actor_label == "system:first start"
+    key_file.unlink()  # lost: the instance never sent anything, but its log knows the key
+    list_secret_key.cache_clear()
+    with pytest.raises(ListKeyMissing, match=f"made the list key {event.object_id} on 20"):
+        check_list_key_at_start(new_list_key=False)
     assert not key_file.exists()
-    assert check_list_key_at_start(new_list_key=True).startswith("Made a new list key")
-    assert AuditEvent.objects.get(tag=MADE).data["replacing"] is False

@@ -1,0 +1,1 @@
+"""Telling the operator: /healthz (`health`) and the Prometheus /metrics (`metrics`, `views`)."""
