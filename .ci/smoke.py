@@ -72,10 +72,20 @@ def folder_size(folder: Path) -> int:
     return sum(path.lstat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def install(python: Path, venv: Path) -> None:
+def source_copy(target: Path) -> Path:
+    """The working tree without build leftovers: setuptools would reuse a stale build/ folder,
+    and building in the repository would leave one behind."""
+    leftovers = shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "var", "__pycache__", ".*_cache", ".hypothesis"
+    )
+    shutil.copytree(ROOT, target, ignore=leftovers)
+    return target
+
+
+def install(python: Path, venv: Path, source: Path) -> None:
     subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    pip += ["--disable-pip-version-check", "-c", str(CONSTRAINTS), str(ROOT)]
+    pip += ["--disable-pip-version-check", "-c", str(CONSTRAINTS), str(source)]
     installed = subprocess.run(pip, check=False, capture_output=True, text=True)
     if installed.returncode != 0:
         print(installed.stdout, installed.stderr, sep="\n")
@@ -193,7 +203,7 @@ def smoke(version: str, python: Path) -> None:
         work = Path(tmp)
         venv = work / "venv"
         began = time.monotonic()
-        install(python, venv)
+        install(python, venv, source_copy(work / "src"))
         size = folder_size(venv) / 1024 / 1024
         say(f"  installed in {time.monotonic() - began:.0f}s; runtime venv {size:.0f} MiB of files")
         served = time.monotonic()

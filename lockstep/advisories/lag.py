@@ -15,7 +15,8 @@ from datetime import datetime
 
 from django.db.models import Count, Min
 
-from lockstep.cases.models import Case, EndReason, Route
+from lockstep.cases.models import Case, EndReason
+from lockstep.embargo.routing import Route
 
 
 @dataclass(frozen=True)

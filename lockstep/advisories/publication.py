@@ -36,7 +36,7 @@ from lockstep.advisories.versions import package_key
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
 from lockstep.cases.actions.embargo import announce, lock_pending_breach
-from lockstep.cases.models import Case, EmbargoBreach, EndReason, RequestState, Route
+from lockstep.cases.models import Case, EmbargoBreach, EndReason, RequestState
 from lockstep.cases.queries import CaseAccess
 from lockstep.channels.archive import index_entry
 from lockstep.channels.models import ArchiveKind, Channel, ChannelKind, PublicPost
@@ -316,7 +316,7 @@ def do_publish_due(case_id: int, *, actor: Actor) -> Advisory | None:
     now = clock.now()
     if case.published_at is not None or case.disclosure_at is None or case.disclosure_at > now:
         return None
-    if case.route != Route.PRIVATE_COORDINATION:
+    if not case.is_embargoed:
         return None
     return publish_locked(case, now=now, end=EndReason.DATE, reason="", actor=actor)
 
@@ -350,7 +350,7 @@ def do_publish_now(access: CaseAccess, *, actor: Actor) -> Advisory:
     case = _lock(access.case.pk)
     if case.published_at is not None:
         raise Conflict("This case is public already.")
-    if case.route == Route.PRIVATE_COORDINATION:
+    if case.is_embargoed:
         msg = (
             "This case is under embargo: it is published at its disclosure date, or at once "
             "when a lead confirms that the embargo is broken."

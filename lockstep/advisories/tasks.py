@@ -13,10 +13,11 @@ from django_tasks_db.models import DBTaskResult
 from lockstep.advisories.models import Advisory
 from lockstep.advisories.publication import do_post_for_silent_reporter, do_publish_due
 from lockstep.cases.actions.reminders import do_send_reminder
-from lockstep.cases.models import Case, Reminder, Route
+from lockstep.cases.models import Case, Reminder
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.embargo import reminders
+from lockstep.embargo.routing import Route
 
 CLOCK = Actor.system("embargo-clock")
 
@@ -26,7 +27,7 @@ def plan_case(case_id: int) -> None:
     case = Case.objects.filter(pk=case_id).only("disclosure_at", "published_at", "route").first()
     if case is None or case.published_at is not None or case.disclosure_at is None:
         return
-    if case.route != Route.PRIVATE_COORDINATION:
+    if not case.is_embargoed:
         return
     now = clock.now()
     for due in reminders.schedule(case.disclosure_at)[:-1]:

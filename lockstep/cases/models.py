@@ -10,19 +10,9 @@ from django.db.models import Q
 from typing_extensions import override
 
 from lockstep.channels.models import Channel
+from lockstep.embargo.routing import ROUTE_CHOICES, Route
 from lockstep.orgs.models import Organization
 from lockstep.projects.models import Project
-
-
-class Route(models.TextChoices):
-    DIRECT_RELEASE = "direct-release", "Direct release (no embargo)"
-    PRIVATE_COORDINATION = "private-coordination", "Private coordination under embargo"
-    PUBLIC_LIST = "public-list", "Public list now (no embargo)"
-
-
-class CaseState(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
 
 
 class EndReason(models.TextChoices):
@@ -33,7 +23,7 @@ class EndReason(models.TextChoices):
 class Case(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="cases")
     title = models.CharField(max_length=200)
-    route = models.CharField(max_length=32, choices=Route.choices)
+    route = models.CharField(max_length=32, choices=ROUTE_CHOICES)
     route_reasons = models.JSONField(default=list)
     route_overridden = models.BooleanField(default=False)
     override_reason = models.TextField(blank=True)
@@ -57,7 +47,6 @@ class Case(models.Model):
     advisory_summary = models.TextField(blank=True)
     advisory_details = models.TextField(blank=True)
     release_version = models.CharField(max_length=128, blank=True)
-    state = models.CharField(max_length=16, choices=CaseState.choices, default=CaseState.OPEN)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -66,6 +55,12 @@ class Case(models.Model):
     @override
     def __str__(self) -> str:
         return f"case {self.pk}: {self.title}"
+
+    @property
+    def is_embargoed(self) -> bool:
+        """Whether the case is confidential (private coordination under embargo): the one
+        test, for mail, pages and publication alike."""
+        return Route(self.route).is_embargoed
 
 
 class ParticipantRole(models.TextChoices):

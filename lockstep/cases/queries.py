@@ -278,7 +278,6 @@ def waiting_dashboard_for(actor: Actor) -> list[WaitingCase]:
     lead_roles = [ParticipantRole.UPSTREAM, ParticipantRole.COORDINATOR]
     cases = list(
         Case.objects.filter(
-            state="open",
             participants__org_id__in=org_ids_of(actor),
             participants__role__in=lead_roles,
         )

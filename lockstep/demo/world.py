@@ -19,12 +19,12 @@ from lockstep.accounts.models import User
 from lockstep.advisories.publication import do_publish_now
 from lockstep.cases.actions.embargo import do_edit_advisory_draft
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
-from lockstep.cases.models import Route
 from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.actions import do_add_channel_member, do_create_channel
 from lockstep.channels.models import ChannelKind
 from lockstep.core.actor import Actor, ActorKind
 from lockstep.embargo.policy import DISTROS
+from lockstep.embargo.routing import Route
 from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
 from lockstep.mailgw.crypto.base import get_openpgp
 from lockstep.orgs.actions import do_add_member, do_add_org_key, do_add_user_key

@@ -25,9 +25,28 @@ NAMES_SHOWN = 3
 
 
 class Route(StrEnum):
+    """How a case is handled: the one enum for the routing decision and the stored case."""
+
     DIRECT_RELEASE = "direct-release"
     PRIVATE_COORDINATION = "private-coordination"
     PUBLIC_LIST = "public-list"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def is_embargoed(self) -> bool:
+        """The one test of confidentiality: only private coordination keeps an embargo."""
+        return self is Route.PRIVATE_COORDINATION
+
+
+_LABELS = {
+    Route.DIRECT_RELEASE: "Direct release (no embargo)",
+    Route.PRIVATE_COORDINATION: "Private coordination under embargo",
+    Route.PUBLIC_LIST: "Public list now (no embargo)",
+}
+ROUTE_CHOICES = tuple((route.value, route.label) for route in Route)
 
 
 @dataclass(frozen=True)

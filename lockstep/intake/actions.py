@@ -19,12 +19,12 @@ from lockstep.cases.actions.posts import (
     store_attachments,
     stored_file_fields,
 )
-from lockstep.cases.models import Case, Route
+from lockstep.cases.models import Case
 from lockstep.channels.models import Channel
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, ValidationError
-from lockstep.embargo.routing import decide_route
+from lockstep.embargo.routing import Route, decide_route
 from lockstep.intake.models import (
     MessageKind,
     Report,
@@ -210,11 +210,11 @@ def do_accept_report(report: Report, decision: Acceptance, *, actor: Actor) -> C
         report.project, already_public=report.already_public, public_where=report.public_url
     )
     advised = decide_route(facts)
-    route = Route(decision.route or advised.route.value)
+    route = Route(decision.route) if decision.route else advised.route
     choice = RouteChoice(
         route=route,
         reasons=advised.reasons,
-        overridden=route.value != advised.route.value,
+        overridden=route is not advised.route,
         override_reason=decision.override_reason,
     )
     accepted = _decide(report, ReportStatus.ACCEPTED, "")

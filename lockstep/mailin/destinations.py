@@ -31,7 +31,7 @@ class Destination:
     @property
     def confidential(self) -> bool:
         if self.case is not None:
-            return self.case.route == "private-coordination"
+            return self.case.is_embargoed
         return self.channel is not None and self.channel.kind == ChannelKind.PRIVATE
 
 

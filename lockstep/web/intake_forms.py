@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from typing_extensions import override
 
-from lockstep.cases.models import Route
+from lockstep.embargo.routing import ROUTE_CHOICES
 from lockstep.intake.actions import ReportInput
 
 
@@ -74,7 +74,7 @@ class PostForm(forms.Form):
 
 
 class AcceptForm(forms.Form):
-    route = forms.ChoiceField(choices=Route.choices)
+    route = forms.ChoiceField(choices=ROUTE_CHOICES)
     override_reason = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Reason for an override"
     )

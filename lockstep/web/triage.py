@@ -8,11 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lockstep.cases.models import Route
 from lockstep.channels.queries import access_routing_channel_by_slug, list_routing_channels
 from lockstep.core.actor import from_request
 from lockstep.core.errors import LockstepError
-from lockstep.embargo.routing import decide_route
+from lockstep.embargo.routing import Route, decide_route
 from lockstep.intake.actions import (
     Acceptance,
     do_accept_report,

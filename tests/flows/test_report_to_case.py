@@ -16,7 +16,7 @@ from lockstep.cases.actions.participants import (
 )
 from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
-from lockstep.cases.models import ParticipantRole, Route, Status
+from lockstep.cases.models import ParticipantRole, Status
 from lockstep.cases.queries import (
     access_case_by_id,
     not_responded,
@@ -26,6 +26,7 @@ from lockstep.cases.queries import (
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from lockstep.embargo.routing import Route
 from lockstep.intake.actions import (
     Acceptance,
     ReportInput,

@@ -11,14 +11,13 @@ import pytest
 from lockstep.advisories.models import Advisory
 from lockstep.audit.record import verify
 from lockstep.cases.actions.posts import do_add_post
-from lockstep.cases.models import Participant, Route
+from lockstep.cases.models import Participant
 from lockstep.cases.policy import LEADING_ROLES
 from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.models import Channel, ChannelKind
 from lockstep.core.actor import Actor
 from lockstep.demo.world import build_demo_world
-from lockstep.embargo.routing import Route as Advised
-from lockstep.embargo.routing import decide_route
+from lockstep.embargo.routing import Route, decide_route
 from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
 from lockstep.mailgw.models import OutboundMessage, Protection
 from lockstep.mailgw.outbound.pgpmime import verify_signed
@@ -48,7 +47,7 @@ def test_demo_world_has_what_the_issue_names() -> None:
     assert Channel.objects.filter(kind=ChannelKind.PUBLIC).count() == 1
     project = Project.objects.get(slug="libquokka")
     decision = decide_route(routing_facts_for(project, already_public=False))
-    assert decision.route is Advised.PRIVATE_COORDINATION
+    assert decision.route is Route.PRIVATE_COORDINATION
     advisory = Advisory.objects.get()
     assert advisory.osv[0]["affected"][0]["package"] == {
         "ecosystem": "PyPI",

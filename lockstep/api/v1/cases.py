@@ -50,7 +50,7 @@ class CaseOut(Schema):
     title: str
     project: str
     route: str
-    state: str
+    state: str  # "open", or "published" once the advisory is public
     channel: str | None
     disclosure_at: datetime | None
     created_at: datetime
@@ -149,7 +149,7 @@ def _case(case: Case) -> CaseOut:
         title=case.title,
         project=case.project.slug,
         route=case.route,
-        state=case.state,
+        state="published" if case.published_at else "open",
         channel=case.channel.slug if case.channel else None,
         disclosure_at=case.disclosure_at,
         created_at=case.created_at,

@@ -13,12 +13,12 @@ from ninja import Field, Router, Schema
 from lockstep.advisories.publication import do_reporter_posted
 from lockstep.api.auth import actor_of
 from lockstep.cases.actions.posts import UploadedFile
-from lockstep.cases.models import Route
 from lockstep.channels.public import public_url
 from lockstep.channels.queries import access_routing_channel_by_slug
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError
+from lockstep.embargo.routing import Route
 from lockstep.intake.actions import (
     Acceptance,
     ReportInput,

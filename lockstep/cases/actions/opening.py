@@ -10,7 +10,7 @@ from django.db import transaction
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
 from lockstep.cases.actions.embargo import date_changed
-from lockstep.cases.models import Case, Participant, ParticipantRole, Route
+from lockstep.cases.models import Case, Participant, ParticipantRole
 from lockstep.cases.policy import need_to_know
 from lockstep.cases.queries import CaseAccess
 from lockstep.channels.models import Channel, ChannelKind
@@ -19,6 +19,7 @@ from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, ValidationError
 from lockstep.embargo.policy import DateDecision, check_disclosure_date
+from lockstep.embargo.routing import Route
 from lockstep.projects.models import Project
 
 
@@ -34,7 +35,7 @@ def _check_route(choice: RouteChoice, channel: Channel | None) -> None:
     if choice.overridden and not choice.override_reason.strip():
         msg = "Say why you override Lockstep's routing decision; the reason is kept on record."
         raise ValidationError(msg, field="override_reason")
-    if choice.route == Route.PRIVATE_COORDINATION and (
+    if choice.route.is_embargoed and (
         channel is None or channel.kind != ChannelKind.PRIVATE
     ):
         msg = "Private coordination needs a private list to take the vendors from."
@@ -54,7 +55,7 @@ def do_open_case(  # noqa: PLR0913 - the facts of a new case, each named
     """Open a case with the upstream, the list's coordinator and the need-to-know vendors."""
     _check_route(choice, channel)
     now = clock.now()
-    private = choice.route == Route.PRIVATE_COORDINATION
+    private = choice.route.is_embargoed
     case = Case.objects.create(
         project=project,
         title=title.strip() or "Untitled vulnerability",

@@ -106,7 +106,7 @@ def case_mail(case: Case, *, subject: str, text: str) -> MailSpec:
         body=f"{text}\n\n-- \n{case_url(case)}\n",
         headers=list_headers(case),
         case_id=case.pk,
-        confidential=case.route == "private-coordination",
+        confidential=case.is_embargoed,
         read_url=case_url(case),
     )
 
