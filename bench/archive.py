@@ -792,7 +792,7 @@ class World:
 def _project_for(package: Package, projects: dict[str, tuple[Any, Any]]) -> tuple[Any, Any]:
     """The project of a package (made on first use) and its maintainer as an Actor."""
     from lockstep.accounts.actions import do_create_user
-    from lockstep.core.actor import Actor, ActorKind
+    from lockstep.core.actor import Actor
     from lockstep.orgs.actions import do_add_member, do_create_organization
     from lockstep.orgs.models import OrgKind, Role
     from lockstep.projects.actions import do_create_project
@@ -808,7 +808,7 @@ def _project_for(package: Package, projects: dict[str, tuple[Any, Any]]) -> tupl
         email=f"maintainer{number}@upstream.test", password=None, display_name="M", actor=system
     )
     do_add_member(team, user, role=Role.ADMIN, actor=system)
-    lead = Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk)
+    lead = Actor.for_user(user)
     project = do_create_project(
         upstream=team,
         name=f"{package.short} ({package.ecosystem})",
@@ -924,7 +924,7 @@ class Imported:
 @contextlib.contextmanager
 def _timing_index_entry() -> Iterator[list[float]]:
     """Seconds spent in `index_entry`: its callers' references are wrapped, then restored."""
-    from lockstep.advisories import publication
+    from lockstep.advisories.actions import publication
     from lockstep.channels import archive, public
 
     spent = [0.0]
@@ -982,7 +982,7 @@ def _post_rows(channel: Any, subject: str, body: str, *, actor: Any) -> None:
 def import_all(corpus: Corpus, world: World, *, via_action: bool) -> Imported:
     from django.db import connection, transaction
 
-    from lockstep.advisories.publication import do_publish_now
+    from lockstep.advisories.actions.publication import do_publish_now
     from lockstep.channels.models import ArchiveEntry
     from lockstep.channels.public import do_post_public
     from lockstep.core.actor import Actor

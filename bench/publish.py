@@ -137,7 +137,6 @@ def _setup(env: dict[str, str]) -> None:
 def _build(cases: int, vendors: int) -> list[int]:
     """`cases` private-coordination cases with a vulnerability each; their ids."""
     from lockstep.accounts.actions import do_create_user
-    from lockstep.api.auth import actor_for_user
     from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
     from lockstep.cases.models import Route
     from lockstep.cases.queries import access_case_by_id
@@ -180,7 +179,7 @@ def _build(cases: int, vendors: int) -> list[int]:
             member(org, f"security{seat}@vendor{index}.test")
         do_add_channel_member(distros, org, actor=system)
         do_add_redistributor(project, org, actor=system)
-    lead = actor_for_user(maintainer)
+    lead = Actor.for_user(maintainer)
     realistic = (clock.now() + timedelta(days=7)).replace(
         hour=14, minute=0, second=0, microsecond=0
     )

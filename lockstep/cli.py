@@ -61,6 +61,9 @@ def _gunicorn_argv(args: argparse.Namespace) -> list[str]:
         "-m",
         "gunicorn",
         "config.wsgi:application",
+        # No Server banner; tracking tokens redacted from the access log (config/gunicorn.py).
+        "--config",
+        "python:config.gunicorn",
         "--bind",
         f"{args.host}:{args.port}",
         "--workers",

@@ -11,13 +11,13 @@ from django.test import Client
 
 from lockstep.accounts.models import User
 from lockstep.audit.models import AuditChainHead
-from lockstep.core.actor import Actor, ActorKind
+from lockstep.core.actor import Actor
 from lockstep.mailgw.outbound.protect import list_secret_key
 from tests.factories.keys import KeyPair, key_pair
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk, is_staff=user.is_staff)
+    return Actor.for_user(user)
 
 
 @pytest.fixture

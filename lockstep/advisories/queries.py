@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from lockstep.advisories.models import Advisory, AdvisoryAlias, AdvisoryPackage
 from lockstep.advisories.snapshot import AdvisorySnapshot, from_json
 from lockstep.advisories.versions import PackageQuery, affects
+from lockstep.channels.models import Channel, ChannelKind
 from lockstep.core.errors import NotFound
 from lockstep.intake.models import Report
 
@@ -76,3 +78,12 @@ def reporter_duty(report: Report) -> Advisory | None:
         public_post__isnull=True,
         reporter_posted_url="",
     ).first()
+
+
+def public_channel() -> Channel | None:
+    """Where advisories are posted: the configured public list, or the only one there is."""
+    lists = Channel.objects.filter(kind=ChannelKind.PUBLIC)
+    if settings.LOCKSTEP_PUBLIC_CHANNEL:
+        return lists.filter(slug=settings.LOCKSTEP_PUBLIC_CHANNEL).first()
+    found = list(lists[:2])
+    return found[0] if len(found) == 1 else None

@@ -1,6 +1,6 @@
 """The frozen content of an advisory at publication: what every format is rendered from.
 
-Built once by `advisories.queries.build_snapshot` when the case is published, stored as JSON
+Built once by `advisories.freezing.build_snapshot` when the case is published, stored as JSON
 on the Advisory row (`to_json` / `from_json` round-trip exactly), and rendered by the pure
 functions in `advisories.formats`. Nothing here reads the database or the clock.
 """

@@ -10,12 +10,14 @@ from django.conf import settings
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from lockstep.advisories.actions.publication import do_publish_due
+from lockstep.advisories.actions.reporter_post import do_post_for_silent_reporter
 from lockstep.advisories.models import Advisory
-from lockstep.advisories.publication import do_post_for_silent_reporter, do_publish_due
 from lockstep.cases.actions.reminders import do_send_reminder
 from lockstep.cases.models import Case, Reminder
 from lockstep.core import clock
 from lockstep.core.actor import Actor
+from lockstep.cve.tasks import publish_cve_records
 from lockstep.embargo import reminders
 from lockstep.embargo.routing import Route
 
@@ -66,8 +68,6 @@ def publish_at_date(case_id: int) -> str | None:
 @task()
 def after_publication(advisory_id: int) -> None:
     """Work that follows a publication: CVE records go out; the reporter's deadline is set."""
-    from lockstep.cve.tasks import publish_cve_records  # noqa: PLC0415 - optional heavy import
-
     publish_cve_records.enqueue()
     advisory = Advisory.objects.filter(pk=advisory_id).first()
     if advisory is not None and advisory.reporter_post_due_at is not None:

@@ -39,7 +39,7 @@ from typing_extensions import override
 
 from lockstep.accounts.models import User
 from lockstep.accounts.tokens import authenticate_token
-from lockstep.core.actor import Actor, ActorKind
+from lockstep.core.actor import Actor
 
 BEARER_CHALLENGE = 'Bearer realm="lockstep"'
 
@@ -123,10 +123,6 @@ def bearer_user(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) else None
 
 
-def actor_for_user(user: User) -> Actor:
-    return Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk, is_staff=user.is_staff)
-
-
 def actor_of(request: HttpRequest) -> Actor:
     """The caller: the bearer token's user, else the session's user, else anonymous.
 
@@ -139,4 +135,4 @@ def actor_of(request: HttpRequest) -> Actor:
         user = bearer_user(request) or session_user(request)
     if user is None:
         return Actor.anonymous()
-    return actor_for_user(user)
+    return Actor.for_user(user)

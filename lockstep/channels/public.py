@@ -11,6 +11,7 @@ from django.db import transaction
 from lockstep.audit.record import record
 from lockstep.audit.tags import ChannelTag
 from lockstep.channels.archive import index_entry
+from lockstep.channels.emails import relayed_post
 from lockstep.channels.models import (
     ArchiveKind,
     Channel,
@@ -21,8 +22,8 @@ from lockstep.channels.models import (
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import PermissionDenied, ValidationError
-from lockstep.mailgw.addresses import channel_address
-from lockstep.mailgw.outbound.outbox import UNVERIFIED_NOTE, MailSpec, Recipient, fan_out
+from lockstep.core.links import public_post_path, public_post_url
+from lockstep.mailgw.outbound.outbox import UNVERIFIED_NOTE, Recipient, fan_out
 from lockstep.orgs.models import Organization
 from lockstep.orgs.queries import org_ids_of
 
@@ -43,7 +44,16 @@ def may_post_public(actor: Actor, channel: Channel) -> bool:
 
 
 def public_url(post: PublicPost) -> str:
-    return f"{settings.LOCKSTEP_BASE_URL}/lists/{post.channel.slug}/{post.pk}/"
+    return public_post_url(post.channel.slug, post.pk)
+
+
+def _check(actor: Actor, channel: Channel, subject: str, text: str) -> None:
+    if not may_post_public(actor, channel):
+        raise PermissionDenied(f"You cannot post to {channel.name}.")
+    if not subject or not text:
+        raise ValidationError("A public post needs a subject and a text.", field="body")
+    if len(subject) > SUBJECT_MAX or len(text) > BODY_MAX:
+        raise ValidationError("The subject or the text is too long.", field="body")
 
 
 @transaction.atomic
@@ -60,14 +70,8 @@ def do_post_public(  # noqa: PLR0913 - a post's facts, each named
 
     `unverified_sender`: mail that no signature on file proves (a list that accepts unsigned
     mail); the archived post and every relayed copy say so."""
-    if not may_post_public(actor, channel):
-        raise PermissionDenied(f"You cannot post to {channel.name}.")
     subject, text = " ".join(subject.split()), body.strip()
-    if not subject or not text:
-        raise ValidationError("A public post needs a subject and a text.", field="body")
-    if len(subject) > SUBJECT_MAX or len(text) > BODY_MAX:
-        raise ValidationError("The subject or the text is too long.", field="body")
-    domain = settings.LOCKSTEP_MAIL_DOMAIN
+    _check(actor, channel, subject, text)
     post = PublicPost.objects.create(
         channel=channel,
         subject=subject,
@@ -75,7 +79,7 @@ def do_post_public(  # noqa: PLR0913 - a post's facts, each named
         author_label=actor.label[:200],
         author_org=author_org,
         unverified_sender=unverified_sender,
-        message_id=f"<public-{secrets.token_hex(12)}@{domain}>",
+        message_id=f"<public-{secrets.token_hex(12)}@{settings.LOCKSTEP_MAIL_DOMAIN}>",
         created_at=clock.now(),
     )
     if unverified_sender:  # the feed, the search results and every relayed copy say so
@@ -84,26 +88,11 @@ def do_post_public(  # noqa: PLR0913 - a post's facts, each named
         kind=ArchiveKind.POST,
         ref=str(post.pk),
         title=subject,
-        url=f"/lists/{channel.slug}/{post.pk}/",
+        url=public_post_path(channel.slug, post.pk),
         text=text,
         published_at=post.created_at,
     )
-    tagged = f"{channel.subject_tag} {subject}".strip() if channel.subject_tag else subject
-    signature = f"\n\n-- \nArchived at {public_url(post)}\n"
-    address = channel_address(channel.slug)
-    spec = MailSpec(
-        subject=tagged,
-        body=f"{text}{signature}",
-        headers={
-            "List-Id": f"<{channel.slug}.{domain}>",
-            "List-Post": f"<mailto:{address}>",
-            "List-Archive": f"<{settings.LOCKSTEP_BASE_URL}/lists/{channel.slug}/>",
-            "X-Loop": settings.LOCKSTEP_MAIL_FROM,
-        },
-        confidential=False,
-        signed=True,
-    )
-    fan_out(spec, [Recipient(relay) for relay in channel.relay_to])
+    fan_out(relayed_post(channel, post, text=text), [Recipient(r) for r in channel.relay_to])
     record(
         ChannelTag.PUBLIC_POSTED,
         actor=actor,

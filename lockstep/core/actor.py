@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+
+class Account(Protocol):
+    """What an actor needs of a user account (`accounts.User`; core imports no models)."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def is_staff(self) -> bool: ...
 
 
 class ActorKind(StrEnum):
@@ -40,6 +53,17 @@ class Actor:
         return self.is_staff or self.is_system
 
     @classmethod
+    def for_user(cls, user: Account) -> Actor:
+        """The one way to act as a user account: its id, its address for the log, and whether
+        it is an operator (staff)."""
+        return cls(
+            kind=ActorKind.USER,
+            label=str(user.email),
+            user_id=int(user.pk),
+            is_staff=bool(user.is_staff),
+        )
+
+    @classmethod
     def system(cls, label: str = "lockstep") -> Actor:
         return cls(kind=ActorKind.SYSTEM, label=f"system:{label}")
 
@@ -62,9 +86,4 @@ def from_request(request: HttpRequest) -> Actor:
     user = request.user
     if not user.is_authenticated:
         return Actor.anonymous()
-    return Actor(
-        kind=ActorKind.USER,
-        label=str(getattr(user, "email", "")),
-        user_id=int(user.pk),
-        is_staff=bool(user.is_staff),
-    )
+    return Actor.for_user(user)

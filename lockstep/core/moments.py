@@ -9,9 +9,8 @@ after the surrounding transaction commits, so a rolled-back change schedules not
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
-from django.db import transaction
+from lockstep.core.txn import after_commit
 
 Listener = Callable[[int], None]
 _listeners: list[Listener] = []
@@ -25,4 +24,4 @@ def listen(listener: Listener) -> None:
 def case_moments_changed(case_id: int) -> None:
     """The disclosure date of `case_id` was set, moved or ended: re-plan its moments."""
     for listener in tuple(_listeners):
-        transaction.on_commit(partial(listener, case_id))
+        after_commit(listener, case_id)

@@ -16,13 +16,13 @@ from django.db import transaction
 
 from lockstep.accounts.actions import do_create_user
 from lockstep.accounts.models import User
-from lockstep.advisories.publication import do_publish_now
+from lockstep.advisories.actions.publication import do_publish_now
 from lockstep.cases.actions.embargo import do_edit_advisory_draft
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.actions import do_add_channel_member, do_create_channel
 from lockstep.channels.models import ChannelKind
-from lockstep.core.actor import Actor, ActorKind
+from lockstep.core.actor import Actor
 from lockstep.embargo.policy import DISTROS
 from lockstep.embargo.routing import Route
 from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
@@ -180,7 +180,7 @@ def _public_advisory(project: Project) -> None:
         actor=Actor.system("demo"),
     )
     quinn = User.objects.get(email="quinn@libquokka.example")
-    lead = Actor(kind=ActorKind.USER, label=quinn.email, user_id=quinn.pk)
+    lead = Actor.for_user(quinn)
     access = access_case_by_id(lead, case.pk)
     do_add_vulnerability(
         access,

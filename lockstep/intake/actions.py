@@ -12,19 +12,14 @@ from django.db import transaction
 from lockstep.audit.record import record
 from lockstep.audit.tags import ReportTag
 from lockstep.cases.actions.opening import RouteChoice, do_open_case
-from lockstep.cases.actions.posts import (
-    UploadedFile,
-    add_post,
-    check_uploads,
-    store_attachments,
-    stored_file_fields,
-)
+from lockstep.cases.actions.posts import add_post, store_attachments
 from lockstep.cases.models import Case
 from lockstep.channels.models import Channel
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, ValidationError
-from lockstep.embargo.routing import Route, decide_route
+from lockstep.core.uploads import UploadedFile, check_uploads, stored_file_fields
+from lockstep.embargo.routing import Route
 from lockstep.intake.models import (
     MessageKind,
     Report,
@@ -32,9 +27,8 @@ from lockstep.intake.models import (
     ReportMessage,
     ReportStatus,
 )
-from lockstep.intake.queries import hash_token
+from lockstep.intake.queries import hash_token, route_advice_for
 from lockstep.projects.models import Project
-from lockstep.projects.queries import routing_facts_for
 
 MESSAGE_MAX = 20_000
 
@@ -206,10 +200,7 @@ class Acceptance:
 @transaction.atomic
 def do_accept_report(report: Report, decision: Acceptance, *, actor: Actor) -> Case:
     """Accept: open the case on the routing decision (or an override), copy the report in."""
-    facts = routing_facts_for(
-        report.project, already_public=report.already_public, public_where=report.public_url
-    )
-    advised = decide_route(facts)
+    advised = route_advice_for(report)
     route = Route(decision.route) if decision.route else advised.route
     choice = RouteChoice(
         route=route,

@@ -8,9 +8,11 @@ from django.db.models import Count, Q, QuerySet
 
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
+from lockstep.embargo.routing import RoutingDecision, decide_route
 from lockstep.intake.models import Report, ReportStatus
 from lockstep.mailgw.models import InboundMessage
 from lockstep.orgs.queries import org_ids_of
+from lockstep.projects.queries import routing_facts_for
 
 NOT_FOUND = "No such report."
 TOKEN_MAX = 128
@@ -76,3 +78,12 @@ def mail_origin_of(report: Report) -> InboundMessage | None:
     """The message a report by mail came from (for what its signature proved), if any; call it
     only with a report the caller already may see."""
     return InboundMessage.objects.filter(report_id=report.pk).defer("raw").first()
+
+
+def route_advice_for(report: Report) -> RoutingDecision:
+    """Lockstep's routing decision for a report: what triage shows, and what accepting it
+    follows unless the maintainers override it (with a reason)."""
+    facts = routing_facts_for(
+        report.project, already_public=report.already_public, public_where=report.public_url
+    )
+    return decide_route(facts)

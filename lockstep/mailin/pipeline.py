@@ -19,14 +19,16 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from lockstep.accounts.models import User
-from lockstep.cases.actions.posts import UploadedFile, add_post
+from lockstep.cases.actions.posts import add_post
 from lockstep.cases.models import Case, Post
 from lockstep.channels.models import Channel, PublicPost
 from lockstep.channels.public import do_post_public
 from lockstep.core import clock
-from lockstep.core.actor import Actor, ActorKind
+from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError
+from lockstep.core.uploads import UploadedFile
 from lockstep.intake.actions import ReportInput, Submitted, do_submit_report
+from lockstep.intake.emails import report_received
 from lockstep.mailgw.addresses import AddressKind
 from lockstep.mailgw.crypto.reading import SignatureState
 from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
@@ -34,7 +36,7 @@ from lockstep.mailgw.inbound.opening import Content, Undecryptable, open_mail
 from lockstep.mailgw.inbound.rules import CONTENT_RULES, Action, Facts, decide
 from lockstep.mailgw.inbound.store import settle
 from lockstep.mailgw.models import InboundMessage, InboundStatus
-from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
+from lockstep.mailgw.outbound.outbox import Recipient, fan_out
 from lockstep.mailgw.outbound.protect import list_secret_key
 from lockstep.mailin.bounces import settle_bounce
 from lockstep.mailin.destinations import Destination, first_destination, member_seats, sender_keys
@@ -194,25 +196,11 @@ def _acknowledge(submitted: Submitted, headers: Headers, *, encrypted: bool) -> 
     it goes out only to a reporter who wrote in clear text themselves."""
     if not headers.from_address or not may_acknowledge(headers.from_address, now=clock.now()):
         return
-    report = submitted.report
-    link = f"{settings.LOCKSTEP_BASE_URL}/track/{submitted.token}/"
-    follow = (
-        "Because you wrote encrypted, this reply carries no link to your report; the "
-        "maintainers will answer you directly.\n"
-        if encrypted
-        else f"Follow it and talk to the maintainers here (keep this link to yourself: it "
-        f"opens your report):\n{link}\n"
-    )
-    body = (
-        f"Thank you. Your report to the {report.project.name} maintainers was received on "
-        f"{report.submitted_at:%Y-%m-%d %H:%M} UTC.\n\n{follow}"
-    )
-    thread = {"In-Reply-To": headers.message_id} if headers.message_id else {}
-    spec = MailSpec(
-        subject=f"Report received: {report.project.name}",
-        body=body,
-        headers={**thread, "Auto-Submitted": "auto-replied", "X-Loop": settings.LOCKSTEP_MAIL_FROM},
-        confidential=False,
+    spec = report_received(
+        submitted.report,
+        token=submitted.token,
+        in_reply_to=headers.message_id,
+        encrypted=encrypted,
     )
     fan_out(spec, [Recipient(headers.from_address)])
 
@@ -298,7 +286,7 @@ def _publish(channel: Channel, subject: str, content: Content, writer: Writer) -
         channel,
         subject=subject,
         body=content.text,
-        actor=Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk),
+        actor=Actor.for_user(user),
         author_org=seats[0].org if len(seats) == 1 else None,
         unverified_sender=not writer.verified,
     )
@@ -315,7 +303,7 @@ def _post(case: Case, body: str, content: Content, writer: Writer, *, sender_add
             files=_files(content),
             author_id=sender.pk,
             author_org=seats[0].org if len(seats) == 1 else None,
-            actor=Actor(kind=ActorKind.USER, label=sender.email, user_id=sender.pk),
+            actor=Actor.for_user(sender),
             unverified_sender=not writer.verified,
         )
     if released_by is None:  # pragma: no cover - the unknown-sender rule holds these

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import partial
 
 from django.conf import settings
 from django.db import connections, transaction
 
+from lockstep.core.txn import on_commit_enqueue
 from lockstep.mailgw.inbound.letter import Headers
 from lockstep.mailgw.inbound.rules import ENVELOPE_RULES, Action, Facts, decide
 from lockstep.mailgw.inbound.store import settle, store_per_recipient
@@ -95,7 +95,5 @@ def _decide(message: InboundMessage, headers: Headers) -> str:
     if verdict.action == Action.DISCARD:
         settle(message, status=InboundStatus.DISCARDED, rule=verdict.rule, reason=verdict.reason)
         return f"250 2.0.0 Taken and discarded: {verdict.reason}"
-    from lockstep.mailin.tasks import process_inbound  # noqa: PLC0415 - tasks import this module
-
-    transaction.on_commit(partial(process_inbound.enqueue, message.pk))
+    on_commit_enqueue("lockstep.mailin.tasks.process_inbound", message.pk)
     return f"250 2.0.0 Queued as {message.pk}"

@@ -34,6 +34,7 @@ from django.conf import settings
 from typing_extensions import override
 
 from lockstep.mailin.receive import accepts_recipient, receive, smtp_reply
+from lockstep.mailin.tasks import process_waiting
 
 log = logging.getLogger(__name__)
 NO_SUCH_ADDRESS = "550 5.1.1 No such address here"
@@ -211,8 +212,6 @@ def make_controller(host: str, port: int, *, lmtp: bool = False) -> Controller:
 
 def serve_forever(host: str, port: int, *, lmtp: bool = False) -> None:
     """Run until SIGTERM or SIGINT; first, queue any stored message still waiting."""
-    from lockstep.mailin.tasks import process_waiting  # noqa: PLC0415 - needs apps ready
-
     process_waiting.enqueue()
     controller = make_controller(host, port, lmtp=lmtp)
     stop = threading.Event()

@@ -25,6 +25,7 @@ from lockstep.advisories.queries import (
 from lockstep.channels.archive import search, visible
 from lockstep.channels.models import ArchiveEntry, ArchiveKind
 from lockstep.core import clock
+from lockstep.core.links import absolute
 from lockstep.web.errors import domain_errors
 
 PAGE = 50
@@ -128,20 +129,19 @@ def archive_search(request: HttpRequest) -> HttpResponse:
 
 
 def _feed(request: HttpRequest, entries: list[ArchiveEntry], *, title: str) -> HttpResponse:
-    base = settings.LOCKSTEP_BASE_URL
     feed = Atom1Feed(
         title=title,
-        link=f"{base}/",
+        link=absolute("/"),
         description=title,
-        feed_url=f"{base}{request.path}",
+        feed_url=absolute(request.path),
         language="en",
     )
     for entry in entries:
         feed.add_item(
             title=entry.title,
-            link=f"{base}{entry.url}",
+            link=absolute(entry.url),
             description=entry.text[:2000],
-            unique_id=f"{base}{entry.url}",
+            unique_id=absolute(entry.url),
             pubdate=entry.published_at,
             updateddate=entry.published_at,
         )

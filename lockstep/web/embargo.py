@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from lockstep.accounts.models import User
-from lockstep.accounts.queries import access_user_by_id
-from lockstep.advisories.publication import do_confirm_breach, do_publish_now, render_all
-from lockstep.advisories.snapshots import build_snapshot
+from lockstep.advisories.actions.breach import do_confirm_breach
+from lockstep.advisories.actions.publication import do_publish_now
+from lockstep.advisories.freezing import build_snapshot
+from lockstep.advisories.rendering import render_all
 from lockstep.cases.actions.embargo import (
     do_agree_date,
     do_confirm_date,
@@ -41,10 +41,6 @@ Handler = Callable[[HttpRequest, CaseAccess, Actor], str]
 PREVIEW_ID = "LOCKSTEP-PREVIEW"
 
 
-def _user(actor: Actor) -> User:
-    return access_user_by_id(actor, actor.user_id)
-
-
 def _id(request: HttpRequest, name: str) -> int:
     raw = request.POST.get(name, "")
     if not raw.isdigit():
@@ -61,7 +57,7 @@ def _date(request: HttpRequest, name: str) -> datetime:
 
 
 def _agree(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
-    do_agree_date(access, _user(actor), actor=actor, org_slug=request.POST.get("org") or None)
+    do_agree_date(access, actor=actor, org_slug=request.POST.get("org") or None)
     return "You agreed to the date."
 
 
@@ -73,7 +69,7 @@ def _confirm(_request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
 def _extend(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     requested = _date(request, "requested")
     reason = request.POST.get("reason", "")
-    do_request_extension(access, _user(actor), requested=requested, reason=reason, actor=actor)
+    do_request_extension(access, requested=requested, reason=reason, actor=actor)
     return "Extension requested; the case's leads decide."
 
 
@@ -82,7 +78,6 @@ def _decide(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     done = do_decide_extension(
         access,
         _id(request, "request"),
-        _user(actor),
         grant=grant,
         note=request.POST.get("note", ""),
         actor=actor,
@@ -93,7 +88,6 @@ def _decide(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
 def _breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     do_report_breach(
         access,
-        _user(actor),
         evidence_url=request.POST.get("evidence_url", ""),
         evidence_text=request.POST.get("evidence_text", ""),
         actor=actor,
@@ -103,22 +97,19 @@ def _breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
 
 def _confirm_breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     note = request.POST.get("note", "")
-    advisory = do_confirm_breach(
-        access, _id(request, "breach"), _user(actor), note=note, actor=actor
-    )
+    advisory = do_confirm_breach(access, _id(request, "breach"), note=note, actor=actor)
     return f"The embargo is over. {advisory.public_id} is public."
 
 
 def _dismiss_breach(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     note = request.POST.get("note", "")
-    do_dismiss_breach(access, _id(request, "breach"), _user(actor), note=note, actor=actor)
+    do_dismiss_breach(access, _id(request, "breach"), note=note, actor=actor)
     return "Dismissed; the embargo stands."
 
 
 def _early(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     do_record_early_release(
         access,
-        _user(actor),
         option=request.POST.get("option", ""),
         version=request.POST.get("version", ""),
         actor=actor,

@@ -9,12 +9,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from lockstep.advisories.publication import do_reporter_posted
+from lockstep.advisories.actions.reporter_post import do_reporter_posted
 from lockstep.advisories.queries import reporter_duty
 from lockstep.cases.queries import list_posts, list_vulnerabilities
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import LockstepError, RateLimited
+from lockstep.core.links import tracking_url
 from lockstep.intake.actions import do_add_report_message, do_add_reporter_post, do_submit_report
 from lockstep.intake.models import Report
 from lockstep.intake.queries import access_report_by_token
@@ -130,7 +131,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "vulnerabilities": list_vulnerabilities(report.case) if report.case else [],
         "message_form": message_form,
         "post_form": post_form,
-        "tracking_url": f"{settings.LOCKSTEP_BASE_URL}/track/{token}/",
+        "tracking_url": tracking_url(token),
         "public_post_duty": reporter_duty(report),
     }
     response = render(request, "web/intake/track.html", context)

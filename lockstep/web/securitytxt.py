@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from lockstep.core import clock
 from lockstep.core.actor import from_request
+from lockstep.core.links import absolute, is_https
 from lockstep.intake.securitytxt import SecurityTxt, recommended_expires, render_security_txt
 from lockstep.mailgw.addresses import AddressKind, parse_address, report_address
 from lockstep.mailgw.outbound.protect import list_public_key, list_secret_key
@@ -42,8 +43,7 @@ KEYS = "application/pgp-keys; charset=us-ascii"
 
 def _https(path: str) -> tuple[str, ...]:
     """The absolute URL of `path` if the instance is served over https, else nothing."""
-    base = settings.LOCKSTEP_BASE_URL
-    return (f"{base}{path}",) if base.startswith("https://") else ()
+    return (absolute(path),) if is_https() else ()
 
 
 def _takes_mail() -> bool:
@@ -79,11 +79,11 @@ def _instance_mail() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Comment lines on the projects' mail route, and the key for it (unless configured)."""
     if not _takes_mail():
         return (), ()
-    domain, base = settings.LOCKSTEP_MAIL_DOMAIN, settings.LOCKSTEP_BASE_URL
+    domain = settings.LOCKSTEP_MAIL_DOMAIN
     key = fingerprint(list_public_key()).upper()
     notes = (
         f"Mail about a project: security-<project>@{domain}, encrypted to the list key {key}",
-        f"Each project's own file: {base}/projects/<project>/security.txt",
+        f"Each project's own file: {absolute('/projects/<project>/security.txt')}",
     )
     return notes, _list_key(reverse("web:list-key"))
 

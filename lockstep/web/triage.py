@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lockstep.channels.queries import access_routing_channel_by_slug, list_routing_channels
 from lockstep.core.actor import from_request
 from lockstep.core.errors import LockstepError
-from lockstep.embargo.routing import Route, decide_route
+from lockstep.embargo.routing import Route
 from lockstep.intake.actions import (
     Acceptance,
     do_accept_report,
@@ -26,8 +26,8 @@ from lockstep.intake.queries import (
     inbox_counts_for,
     list_inbox_for,
     mail_origin_of,
+    route_advice_for,
 )
-from lockstep.projects.queries import routing_facts_for
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import AcceptForm, DeclineForm, DuplicateForm, MessageForm
 
@@ -57,11 +57,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     actor = from_request(request)
     report = access_report_by_id(actor, report_id)
-    advice = decide_route(
-        routing_facts_for(
-            report.project, already_public=report.already_public, public_where=report.public_url
-        )
-    )
+    advice = route_advice_for(report)
     private_channels = list(list_routing_channels())
     message_form = MessageForm(request.POST if "message" in request.POST else None)
     if message_form.is_bound and message_form.is_valid():

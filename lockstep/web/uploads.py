@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.core.files.uploadedfile import UploadedFile as DjangoUpload
 
-from lockstep.cases.actions.posts import UploadedFile
+from lockstep.core.uploads import UploadedFile
 
 
 def read_uploads(files: Iterable[DjangoUpload]) -> list[UploadedFile]:

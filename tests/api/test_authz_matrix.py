@@ -164,14 +164,12 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
     vendor_access = access_case_by_id(vendor, world.case.pk)
     extension = do_request_extension(
         vendor_access,
-        world.vendor_user,
         requested=disclosure_in(9),
         reason="Build farm down.",
         actor=vendor,
     )
     breach = do_report_breach(
         vendor_access,
-        world.vendor_user,
         evidence_url="https://leak.example/post",
         evidence_text="",
         actor=vendor,

@@ -28,11 +28,12 @@ django.setup()
 
 from lockstep.accounts.models import User  # noqa: E402
 from lockstep.audit.record import verify  # noqa: E402
-from lockstep.cases.actions.posts import UploadedFile, do_add_post  # noqa: E402
+from lockstep.cases.actions.posts import do_add_post  # noqa: E402
 from lockstep.cases.models import Attachment, Case, Post  # noqa: E402
 from lockstep.cases.queries import access_case_by_id  # noqa: E402
 from lockstep.core import clock  # noqa: E402
-from lockstep.core.actor import Actor, ActorKind  # noqa: E402
+from lockstep.core.actor import Actor  # noqa: E402
+from lockstep.core.uploads import UploadedFile  # noqa: E402
 from lockstep.mailgw.addresses import case_address, case_member_address  # noqa: E402
 from lockstep.mailgw.outbound.deliver import deliver_due  # noqa: E402
 from lockstep.mailgw.outbound.listkey import key_fingerprint, key_path  # noqa: E402
@@ -46,7 +47,7 @@ PAYLOADS = (b"\x00\x01binary proof of concept\xff" * 50, b"--- a/inflate.c\n+++ 
 
 
 def _actor(user: User) -> Actor:
-    return Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk)
+    return Actor.for_user(user)
 
 
 def build(outbox: Path) -> None:

@@ -14,7 +14,7 @@ from lockstep.cases.actions.participants import (
     do_remove_participant,
     do_set_status,
 )
-from lockstep.cases.actions.posts import UploadedFile, do_add_post
+from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import (
     VulnerabilityInput,
     do_add_vulnerability,
@@ -24,6 +24,7 @@ from lockstep.cases.models import Participant, Status
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, ValidationError
+from lockstep.core.uploads import UploadedFile
 from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
 from lockstep.orgs.models import OrgKind
 from tests.conftest import actor_for

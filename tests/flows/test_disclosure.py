@@ -12,13 +12,13 @@ import time_machine
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from lockstep.advisories.models import Advisory
-from lockstep.advisories.publication import (
-    do_confirm_breach,
+from lockstep.advisories.actions.breach import do_confirm_breach
+from lockstep.advisories.actions.publication import do_publish_due
+from lockstep.advisories.actions.reporter_post import (
     do_post_for_silent_reporter,
-    do_publish_due,
     do_reporter_posted,
 )
+from lockstep.advisories.models import Advisory
 from lockstep.advisories.tasks import (
     after_publication,
     catch_up,
@@ -39,13 +39,13 @@ from lockstep.cases.actions.embargo import (
     do_request_extension,
 )
 from lockstep.cases.actions.participants import do_set_status
-from lockstep.cases.actions.posts import case_url
 from lockstep.cases.actions.reminders import do_send_reminder
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Case, Reminder, RequestState, Status
 from lockstep.cases.queries import access_case_by_id
 from lockstep.channels.models import ChannelKind, PublicPost
 from lockstep.core.errors import Conflict, PermissionDenied, ValidationError
+from lockstep.core.links import case_url
 from lockstep.embargo.reminders import Kind
 from lockstep.mailgw.models import OutboundMessage, Protection
 from tests.conftest import actor_for
@@ -188,32 +188,28 @@ def test_extension_is_decided_within_the_policy_and_announced() -> None:
         with pytest.raises(ValidationError, match="Say why"):
             do_request_extension(
                 vendor_access,
-                world.vendor_user,
                 requested=DATE + timedelta(days=2),
                 reason=" ",
                 actor=vendor,
             )
         request = do_request_extension(
             vendor_access,
-            world.vendor_user,
             requested=DATE + timedelta(days=30),
             reason="Our build farm is down until Friday.",
             actor=vendor,
         )
         with pytest.raises(PermissionDenied):
-            do_decide_extension(
-                vendor_access, request.pk, world.vendor_user, grant=True, actor=vendor
-            )
+            do_decide_extension(vendor_access, request.pk, grant=True, actor=vendor)
         lead = actor_for(world.maintainer)
         access = access_case_by_id(lead, world.case.pk)
-        decided = do_decide_extension(access, request.pk, world.maintainer, grant=True, actor=lead)
+        decided = do_decide_extension(access, request.pk, grant=True, actor=lead)
         assert decided.state == RequestState.PARTIALLY_GRANTED  # cut back to 14 days
         case = Case.objects.get(pk=world.case.pk)
         assert case.disclosure_at == decided.new_date
         assert case.embargo_started_at is not None
         assert case.disclosure_at <= case.embargo_started_at + timedelta(days=14)
         with pytest.raises(Conflict):
-            do_decide_extension(access, request.pk, world.maintainer, grant=False, actor=lead)
+            do_decide_extension(access, request.pk, grant=False, actor=lead)
         assert any("disclosure date is now" in p.body for p in case.posts.all())
         assert AuditEvent.objects.filter(tag="case:extension:decided").count() == 1
 
@@ -222,18 +218,17 @@ def test_agreement_resets_when_the_date_moves() -> None:
     world = _world()
     with time_machine.travel(START, tick=False):
         vendor = actor_for(world.vendor_user)
-        do_agree_date(access_case_by_id(vendor, world.case.pk), world.vendor_user, actor=vendor)
+        do_agree_date(access_case_by_id(vendor, world.case.pk), actor=vendor)
         lead = actor_for(world.maintainer)
         access = access_case_by_id(lead, world.case.pk)
         assert do_confirm_date(access, actor=lead).disclosure_agreed_at is not None
         request = do_request_extension(
             access,
-            world.maintainer,
             requested=DATE + timedelta(days=1),
             reason="Fix slips.",
             actor=lead,
         )
-        do_decide_extension(access, request.pk, world.maintainer, grant=True, actor=lead)
+        do_decide_extension(access, request.pk, grant=True, actor=lead)
         assert Case.objects.get(pk=world.case.pk).disclosure_agreed_at is None
 
 
@@ -243,36 +238,30 @@ def test_a_confirmed_breach_ends_the_embargo_at_once(client: Client) -> None:
         vendor = actor_for(world.vendor_user)
         vendor_access = access_case_by_id(vendor, world.case.pk)
         with pytest.raises(ValidationError):
-            do_report_breach(
-                vendor_access, world.vendor_user, evidence_url="", evidence_text="", actor=vendor
-            )
+            do_report_breach(vendor_access, evidence_url="", evidence_text="", actor=vendor)
         first = do_report_breach(
             vendor_access,
-            world.vendor_user,
             evidence_url="https://example.org/rumour",
             evidence_text="",
             actor=vendor,
         )
         lead = actor_for(world.maintainer)
         access = access_case_by_id(lead, world.case.pk)
-        do_dismiss_breach(access, first.pk, world.maintainer, note="Unrelated bug.", actor=lead)
+        do_dismiss_breach(access, first.pk, note="Unrelated bug.", actor=lead)
         breach = do_report_breach(
             vendor_access,
-            world.vendor_user,
             evidence_url="https://git.example.org/libquokka/commit/abc",
             evidence_text="The fix was pushed to the public repository.",
             actor=vendor,
         )
-        advisory = do_confirm_breach(access, breach.pk, world.maintainer, note="", actor=lead)
+        advisory = do_confirm_breach(access, breach.pk, note="", actor=lead)
         assert advisory.embargo_broken
         assert client.get(f"/advisories/{advisory.public_id}/").status_code == 200
         case = Case.objects.get(pk=world.case.pk)
         assert case.end_reason == "broken"
         assert any("git.example.org" in p.body for p in case.posts.all())
         with pytest.raises(Conflict):
-            do_request_extension(
-                access, world.maintainer, requested=DATE + timedelta(days=1), reason="x", actor=lead
-            )
+            do_request_extension(access, requested=DATE + timedelta(days=1), reason="x", actor=lead)
 
 
 def test_early_release_gives_neutral_text_and_warns_everyone() -> None:
@@ -281,16 +270,12 @@ def test_early_release_gives_neutral_text_and_warns_everyone() -> None:
         lead = actor_for(world.maintainer)
         access = access_case_by_id(lead, world.case.pk)
         before = OutboundMessage.objects.count()
-        release = do_record_early_release(
-            access, world.maintainer, option="silent_fix", version="1.4.1", actor=lead
-        )
+        release = do_record_early_release(access, option="silent_fix", version="1.4.1", actor=lead)
         assert "security" not in release.changelog.lower()
         assert "inflate" not in release.changelog.lower()
         assert OutboundMessage.objects.count() > before  # participants are mailed
         with pytest.raises(ValidationError):
-            do_record_early_release(
-                access, world.maintainer, option="yolo", version="1", actor=lead
-            )
+            do_record_early_release(access, option="yolo", version="1", actor=lead)
 
 
 def test_reminders_go_to_those_not_ready_once() -> None:
@@ -323,7 +308,7 @@ def test_reminders_go_to_those_not_ready_once() -> None:
         # The vendor has no key: a content-free notice that points at the case room.
         assert copy.protection == Protection.NOTICE
         assert world.case.title not in copy.subject + copy.body
-        assert case_url(world.case) in copy.body
+        assert case_url(world.case.pk) in copy.body
 
 
 def test_silent_reporter_is_replaced_after_the_grace_period() -> None:

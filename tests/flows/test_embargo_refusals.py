@@ -36,15 +36,12 @@ def test_refusals_name_the_problem_and_write_nothing() -> None:
         before = AuditEvent.objects.count()
         cases = [
             (
-                lambda: do_request_extension(
-                    access, world.maintainer, requested=DATE, reason="x", actor=lead
-                ),
+                lambda: do_request_extension(access, requested=DATE, reason="x", actor=lead),
                 "not later",
             ),
             (
                 lambda: do_request_extension(
                     access,
-                    world.maintainer,
                     requested=DATE + timedelta(days=1),
                     reason="x" * 6000,
                     actor=lead,
@@ -52,19 +49,17 @@ def test_refusals_name_the_problem_and_write_nothing() -> None:
                 "At most",
             ),
             (
-                lambda: do_decide_extension(
-                    access, 424242, world.maintainer, grant=True, actor=lead
-                ),
+                lambda: do_decide_extension(access, 424242, grant=True, actor=lead),
                 "No such",
             ),
             (
                 lambda: do_report_breach(
-                    access, world.maintainer, evidence_url="ftp://x", evidence_text="", actor=lead
+                    access, evidence_url="ftp://x", evidence_text="", actor=lead
                 ),
                 "http",
             ),
             (
-                lambda: do_dismiss_breach(access, 424242, world.maintainer, note="x", actor=lead),
+                lambda: do_dismiss_breach(access, 424242, note="x", actor=lead),
                 "No such",
             ),
             (
@@ -82,25 +77,21 @@ def test_refusals_name_the_problem_and_write_nothing() -> None:
         for call, message in cases:
             with pytest.raises((ValidationError, NotFound), match=message):
                 call()
-        breach = do_report_breach(
-            access, world.maintainer, evidence_url="", evidence_text="On a forum.", actor=lead
-        )
+        breach = do_report_breach(access, evidence_url="", evidence_text="On a forum.", actor=lead)
         with pytest.raises(ValidationError, match="Say why"):
-            do_dismiss_breach(access, breach.pk, world.maintainer, note=" ", actor=lead)
-        do_dismiss_breach(access, breach.pk, world.maintainer, note="Not it.", actor=lead)
+            do_dismiss_breach(access, breach.pk, note=" ", actor=lead)
+        do_dismiss_breach(access, breach.pk, note="Not it.", actor=lead)
         with pytest.raises(Conflict, match="already decided"):
-            do_dismiss_breach(access, breach.pk, world.maintainer, note="Again.", actor=lead)
+            do_dismiss_breach(access, breach.pk, note="Again.", actor=lead)
         assert AuditEvent.objects.count() == before + 4  # report, dismissal, their two posts
-        agreed = do_agree_date(access, world.maintainer, actor=lead)
-        assert do_agree_date(access, world.maintainer, actor=lead) == agreed  # once per date
+        agreed = do_agree_date(access, actor=lead)
+        assert do_agree_date(access, actor=lead) == agreed  # once per date
         Case.objects.filter(pk=world.case.pk).update(disclosure_at=None)
         access = access_case_by_id(lead, world.case.pk)
         for call in (
-            lambda: do_agree_date(access, world.maintainer, actor=lead),
+            lambda: do_agree_date(access, actor=lead),
             lambda: do_confirm_date(access, actor=lead),
-            lambda: do_request_extension(
-                access, world.maintainer, requested=DATE, reason="x", actor=lead
-            ),
+            lambda: do_request_extension(access, requested=DATE, reason="x", actor=lead),
         ):
             with pytest.raises(ValidationError):
                 call()

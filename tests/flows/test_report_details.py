@@ -6,12 +6,13 @@ import pytest
 from django.test import Client
 
 from lockstep.cases.actions.participants import do_set_status
-from lockstep.cases.actions.posts import UploadedFile, do_add_post
+from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Status
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, ValidationError
+from lockstep.core.uploads import UploadedFile
 from lockstep.intake.actions import (
     Acceptance,
     ReportInput,

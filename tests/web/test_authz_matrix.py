@@ -14,11 +14,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from lockstep.audit.models import AuditEvent
-from lockstep.cases.actions.posts import UploadedFile, do_add_post
+from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Attachment
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.actor import Actor
+from lockstep.core.uploads import UploadedFile
 from lockstep.intake.actions import ReportInput, do_submit_report
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world, disclosure_in

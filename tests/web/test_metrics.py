@@ -14,7 +14,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from prometheus_client.parser import text_string_to_metric_families
 
-from lockstep.advisories.publication import do_publish_due
+from lockstep.advisories.actions.publication import do_publish_due
 from lockstep.cases.models import Case
 from lockstep.mailgw.models import InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -14,6 +13,7 @@ from lockstep.advisories.queries import access_public_advisory, matching_osv, pu
 from lockstep.advisories.versions import parse_query
 from lockstep.channels.archive import search
 from lockstep.core import clock
+from lockstep.core.links import absolute
 
 router = Router(tags=["advisories"])
 PAGE_MAX = 200
@@ -121,12 +121,11 @@ def archive_search(
     request: HttpRequest, q: str = "", offset: int = 0, limit: int = 20
 ) -> SearchOut:
     found = search(q, now=clock.now(), limit=min(max(limit, 1), PAGE_MAX), offset=max(offset, 0))
-    base = settings.LOCKSTEP_BASE_URL
     return SearchOut(
         query=found.query,
         results=[
             ArchiveHitOut(
-                kind=e.kind, title=e.title, url=f"{base}{e.url}", published_at=e.published_at
+                kind=e.kind, title=e.title, url=absolute(e.url), published_at=e.published_at
             )
             for e in found.entries
         ],

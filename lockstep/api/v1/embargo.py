@@ -8,9 +8,8 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from lockstep.accounts.models import User
-from lockstep.accounts.queries import access_user_by_id
-from lockstep.advisories.publication import do_confirm_breach, do_publish_now
+from lockstep.advisories.actions.breach import do_confirm_breach
+from lockstep.advisories.actions.publication import do_publish_now
 from lockstep.api.auth import actor_of
 from lockstep.cases.actions.embargo import (
     do_agree_date,
@@ -110,10 +109,9 @@ class EmbargoOut(Schema):
     breaches: list[BreachOut]
 
 
-def _ctx(request: HttpRequest, case_id: int) -> tuple[Actor, CaseAccess, User]:
+def _ctx(request: HttpRequest, case_id: int) -> tuple[Actor, CaseAccess]:
     actor = actor_of(request)
-    access = access_case_by_id(actor, case_id)
-    return actor, access, access_user_by_id(actor, actor.user_id)
+    return actor, access_case_by_id(actor, case_id)
 
 
 def _ext(r: ExtensionRequest) -> ExtensionOut:
@@ -157,22 +155,20 @@ def embargo(request: HttpRequest, case_id: int) -> EmbargoOut:
 
 @router.post("/cases/{case_id}/disclosure-date/agree", response={204: None})
 def agree(request: HttpRequest, case_id: int) -> None:
-    actor, access, user = _ctx(request, case_id)
-    do_agree_date(access, user, actor=actor)
+    actor, access = _ctx(request, case_id)
+    do_agree_date(access, actor=actor)
 
 
 @router.post("/cases/{case_id}/disclosure-date/confirm", response={204: None})
 def confirm(request: HttpRequest, case_id: int) -> None:
-    actor, access, _ = _ctx(request, case_id)
+    actor, access = _ctx(request, case_id)
     do_confirm_date(access, actor=actor)
 
 
 @router.post("/cases/{case_id}/extensions", response={201: ExtensionOut})
 def request_extension(request: HttpRequest, case_id: int, data: ExtensionIn) -> ExtensionOut:
-    actor, access, user = _ctx(request, case_id)
-    made = do_request_extension(
-        access, user, requested=data.requested, reason=data.reason, actor=actor
-    )
+    actor, access = _ctx(request, case_id)
+    made = do_request_extension(access, requested=data.requested, reason=data.reason, actor=actor)
     return _ext(made)
 
 
@@ -180,18 +176,16 @@ def request_extension(request: HttpRequest, case_id: int, data: ExtensionIn) -> 
 def decide_extension(
     request: HttpRequest, case_id: int, request_id: int, data: DecisionIn
 ) -> ExtensionOut:
-    actor, access, user = _ctx(request, case_id)
-    done = do_decide_extension(
-        access, request_id, user, grant=data.grant, note=data.note, actor=actor
-    )
+    actor, access = _ctx(request, case_id)
+    done = do_decide_extension(access, request_id, grant=data.grant, note=data.note, actor=actor)
     return _ext(done)
 
 
 @router.post("/cases/{case_id}/breaches", response={201: BreachOut})
 def report_breach(request: HttpRequest, case_id: int, data: BreachIn) -> BreachOut:
-    actor, access, user = _ctx(request, case_id)
+    actor, access = _ctx(request, case_id)
     made = do_report_breach(
-        access, user, evidence_url=data.evidence_url, evidence_text=data.evidence_text, actor=actor
+        access, evidence_url=data.evidence_url, evidence_text=data.evidence_text, actor=actor
     )
     return _breach(made)
 
@@ -200,29 +194,27 @@ def report_breach(request: HttpRequest, case_id: int, data: BreachIn) -> BreachO
 def confirm_breach(
     request: HttpRequest, case_id: int, breach_id: int, data: NoteIn
 ) -> PublishedOut:
-    actor, access, user = _ctx(request, case_id)
-    advisory = do_confirm_breach(access, breach_id, user, note=data.note, actor=actor)
+    actor, access = _ctx(request, case_id)
+    advisory = do_confirm_breach(access, breach_id, note=data.note, actor=actor)
     return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))
 
 
 @router.post("/cases/{case_id}/breaches/{breach_id}/dismiss", response=BreachOut)
 def dismiss_breach(request: HttpRequest, case_id: int, breach_id: int, data: NoteIn) -> BreachOut:
-    actor, access, user = _ctx(request, case_id)
-    return _breach(do_dismiss_breach(access, breach_id, user, note=data.note, actor=actor))
+    actor, access = _ctx(request, case_id)
+    return _breach(do_dismiss_breach(access, breach_id, note=data.note, actor=actor))
 
 
 @router.post("/cases/{case_id}/early-release", response={201: EarlyOut})
 def early_release(request: HttpRequest, case_id: int, data: EarlyIn) -> EarlyOut:
-    actor, access, user = _ctx(request, case_id)
-    made = do_record_early_release(
-        access, user, option=data.option, version=data.version, actor=actor
-    )
+    actor, access = _ctx(request, case_id)
+    made = do_record_early_release(access, option=data.option, version=data.version, actor=actor)
     return EarlyOut(option=made.option, version=made.version, changelog=made.changelog)
 
 
 @router.put("/cases/{case_id}/advisory-draft", response={204: None})
 def advisory_draft(request: HttpRequest, case_id: int, data: DraftIn) -> None:
-    actor, access, _ = _ctx(request, case_id)
+    actor, access = _ctx(request, case_id)
     do_edit_advisory_draft(
         access,
         summary=data.summary,
@@ -235,7 +227,7 @@ def advisory_draft(request: HttpRequest, case_id: int, data: DraftIn) -> None:
 
 @router.post("/cases/{case_id}/publish", response=PublishedOut)
 def publish(request: HttpRequest, case_id: int) -> PublishedOut:
-    actor, access, _ = _ctx(request, case_id)
+    actor, access = _ctx(request, case_id)
     advisory = do_publish_now(access, actor=actor)
     return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))
 

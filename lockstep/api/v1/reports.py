@@ -10,14 +10,15 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from lockstep.advisories.publication import do_reporter_posted
+from lockstep.advisories.actions.reporter_post import do_reporter_posted
 from lockstep.api.auth import actor_of
-from lockstep.cases.actions.posts import UploadedFile
 from lockstep.channels.public import public_url
 from lockstep.channels.queries import access_routing_channel_by_slug
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import ValidationError
+from lockstep.core.links import tracking_url
+from lockstep.core.uploads import UploadedFile
 from lockstep.embargo.routing import Route
 from lockstep.intake.actions import (
     Acceptance,
@@ -179,12 +180,11 @@ def submit(request: HttpRequest, data: ReportIn) -> SubmittedOut:
         submitted_by=actor.user_id,
         actor=actor,
     )
-    url = f"{settings.LOCKSTEP_BASE_URL}/track/{submitted.token}/"
     return SubmittedOut(
         id=submitted.report.pk,
         status=submitted.report.status,
         token=submitted.token,
-        tracking_url=url,
+        tracking_url=tracking_url(submitted.token),
     )
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from django.db import transaction
 
-from lockstep.accounts.models import User
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
-from lockstep.cases.actions.posts import add_post
+from lockstep.cases.actions.posts import announce
+from lockstep.cases.emails import when_text
 from lockstep.cases.models import (
     Case,
     DateAgreement,
@@ -31,16 +31,6 @@ from lockstep.embargo import early
 from lockstep.embargo.policy import ExtensionOutcome, decide_extension
 
 REASON_MAX = 5000
-ANNOUNCER = "Lockstep"
-
-
-def when_text(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC"
-
-
-def announce(case: Case, text: str, *, actor: Actor) -> None:
-    """A post in the case from Lockstep itself, mailed to every participant."""
-    add_post(case, body=text, author_id=None, author_org=None, actor=actor, author_label=ANNOUNCER)
 
 
 def _locked(access: CaseAccess) -> Case:
@@ -72,7 +62,7 @@ def date_changed(
 
 @transaction.atomic
 def do_agree_date(
-    access: CaseAccess, user: User, *, actor: Actor, org_slug: str | None = None
+    access: CaseAccess, *, actor: Actor, org_slug: str | None = None
 ) -> DateAgreement:
     """One participating organisation agrees to the current date."""
     case = _locked(access)
@@ -83,7 +73,7 @@ def do_agree_date(
         case=case,
         org=seat.org,
         disclosure_at=case.disclosure_at,
-        defaults={"agreed_by": user, "agreed_at": clock.now()},
+        defaults={"agreed_by_id": actor.user_id, "agreed_at": clock.now()},
     )
     if created:
         record_case(
@@ -125,7 +115,7 @@ def _reason(text: str, field: str) -> str:
 
 @transaction.atomic
 def do_request_extension(
-    access: CaseAccess, user: User, *, requested: datetime, reason: str, actor: Actor
+    access: CaseAccess, *, requested: datetime, reason: str, actor: Actor
 ) -> ExtensionRequest:
     """Any participant asks for a later date; a reason is required (the policy says why)."""
     case = _locked(access)
@@ -144,7 +134,7 @@ def do_request_extension(
     seat = seat_of(access)
     request = ExtensionRequest.objects.create(
         case=case,
-        requested_by=user,
+        requested_by_id=actor.user_id,
         requested_by_org=seat.org,
         requested_at=clock.now(),
         current_date=case.disclosure_at,
@@ -166,38 +156,75 @@ def do_request_extension(
     return request
 
 
-@transaction.atomic
-def do_decide_extension(  # noqa: PLR0913 - one decision's facts, each named
-    access: CaseAccess, request_id: int, user: User, *, grant: bool, note: str = "", actor: Actor
-) -> ExtensionRequest:
-    """The upstream or the coordinator grants (within the policy's maximum) or refuses."""
-    require_lead(access)
-    case = _locked(access)
+def _pending_request(case: Case, request_id: int) -> ExtensionRequest:
     request = ExtensionRequest.objects.select_for_update().filter(case=case, pk=request_id).first()
     if request is None:
         raise NotFound("No such extension request.")
     if request.state != RequestState.PENDING:
         raise Conflict(f"This request was already decided ({request.get_state_display().lower()}).")
-    now = clock.now()
+    return request
+
+
+Outcome = tuple[ExtensionOutcome, datetime, tuple[str, ...]]
+
+
+def _outcome(
+    case: Case, request: ExtensionRequest, *, grant: bool, note: str, now: datetime
+) -> Outcome:
+    """Refused by the leads, or granted within the policy's maximum (the new date, and why)."""
     policy = policy_of(case.channel) if case.channel else None
     assert case.disclosure_at is not None  # noqa: S101 - _locked + a pending request imply a date
     if not grant:
-        outcome, new_date = ExtensionOutcome.REFUSED, case.disclosure_at
-        reasons: tuple[str, ...] = (_reason(note, "note") or "Refused by the case's leads.",)
-    elif policy is None or case.embargo_started_at is None:
-        raise ValidationError("Only a case under an embargo policy can be extended.")
-    else:
-        decision = decide_extension(
-            policy,
-            clock_start=case.embargo_started_at,
-            current=case.disclosure_at,
-            requested=request.requested_date,
-            reason=request.reason,
-            now=now,
+        return (
+            ExtensionOutcome.REFUSED,
+            case.disclosure_at,
+            (_reason(note, "note") or "Refused by the case's leads.",),
         )
-        outcome, new_date, reasons = decision.outcome, decision.new_date, decision.reasons
+    if policy is None or case.embargo_started_at is None:
+        raise ValidationError("Only a case under an embargo policy can be extended.")
+    decision = decide_extension(
+        policy,
+        clock_start=case.embargo_started_at,
+        current=case.disclosure_at,
+        requested=request.requested_date,
+        reason=request.reason,
+        now=now,
+    )
+    return decision.outcome, decision.new_date, decision.reasons
+
+
+def _extend(
+    case: Case, request: ExtensionRequest, *, reasons: tuple[str, ...], actor: Actor
+) -> None:
+    """A granted extension moves the date: audited, announced, and the tasks re-planned."""
+    before, case.disclosure_at = case.disclosure_at, request.new_date
+    case.save(update_fields=["disclosure_at"])
+    record_case(
+        CaseTag.DATE_SET,
+        case,
+        actor=actor,
+        data={
+            "from": before,
+            "to": request.new_date,
+            "extension": request.pk,
+            "reasons": list(reasons),
+        },
+    )
+    date_changed(case, before=before, why=" ".join(reasons), actor=actor)
+
+
+@transaction.atomic
+def do_decide_extension(
+    access: CaseAccess, request_id: int, *, grant: bool, note: str = "", actor: Actor
+) -> ExtensionRequest:
+    """The upstream or the coordinator grants (within the policy's maximum) or refuses."""
+    require_lead(access)
+    case = _locked(access)
+    request = _pending_request(case, request_id)
+    now = clock.now()
+    outcome, new_date, reasons = _outcome(case, request, grant=grant, note=note, now=now)
     request.state = RequestState(outcome.value)
-    request.decided_by, request.decided_at = user, now
+    request.decided_by_id, request.decided_at = actor.user_id, now
     request.new_date = new_date if outcome != ExtensionOutcome.REFUSED else None
     request.decision_reasons = list(reasons)
     request.save(
@@ -211,23 +238,14 @@ def do_decide_extension(  # noqa: PLR0913 - one decision's facts, each named
     )
     if outcome == ExtensionOutcome.REFUSED:
         announce(case, "The extension request is refused. " + " ".join(reasons), actor=actor)
-        return request
-    before = case.disclosure_at
-    case.disclosure_at = new_date
-    case.save(update_fields=["disclosure_at"])
-    record_case(
-        CaseTag.DATE_SET,
-        case,
-        actor=actor,
-        data={"from": before, "to": new_date, "extension": request.pk, "reasons": list(reasons)},
-    )
-    date_changed(case, before=before, why=" ".join(reasons), actor=actor)
+    else:
+        _extend(case, request, reasons=reasons, actor=actor)
     return request
 
 
 @transaction.atomic
 def do_report_breach(
-    access: CaseAccess, user: User, *, evidence_url: str, evidence_text: str, actor: Actor
+    access: CaseAccess, *, evidence_url: str, evidence_text: str, actor: Actor
 ) -> EmbargoBreach:
     """Any participant reports a leak or a public fix, with evidence; a lead confirms."""
     case = _locked(access)
@@ -243,7 +261,7 @@ def do_report_breach(
     seat = seat_of(access)
     breach = EmbargoBreach.objects.create(
         case=case,
-        reported_by=user,
+        reported_by_id=actor.user_id,
         reported_by_org=seat.org,
         reported_at=clock.now(),
         evidence_url=url[:2048],
@@ -275,7 +293,7 @@ def lock_pending_breach(access: CaseAccess, breach_id: int) -> tuple[Case, Embar
 
 @transaction.atomic
 def do_dismiss_breach(
-    access: CaseAccess, breach_id: int, user: User, *, note: str, actor: Actor
+    access: CaseAccess, breach_id: int, *, note: str, actor: Actor
 ) -> EmbargoBreach:
     case, breach = lock_pending_breach(access, breach_id)
     text = _reason(note, "note")
@@ -284,7 +302,7 @@ def do_dismiss_breach(
             "Say why the issue is not public (participants will read it).", field="note"
         )
     breach.state = RequestState.DISMISSED
-    breach.decided_by, breach.decided_at, breach.decision_note = user, clock.now(), text
+    breach.decided_by_id, breach.decided_at, breach.decision_note = actor.user_id, clock.now(), text
     breach.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     record_case(
         CaseTag.BREACH_DISMISSED, case, actor=actor, data={"breach": breach.pk, "note": text}
@@ -295,7 +313,7 @@ def do_dismiss_breach(
 
 @transaction.atomic
 def do_record_early_release(
-    access: CaseAccess, user: User, *, option: str, version: str, actor: Actor
+    access: CaseAccess, *, option: str, version: str, actor: Actor
 ) -> EarlyRelease:
     """The upstream must ship before the date: record the option, give the neutral changelog,
     warn every participant."""
@@ -309,7 +327,7 @@ def do_record_early_release(
         option=chosen.value,
         version=checked,
         changelog=early.neutral_changelog(chosen, project=project, version=checked),
-        chosen_by=user,
+        chosen_by_id=actor.user_id,
         chosen_at=clock.now(),
     )
     record_case(

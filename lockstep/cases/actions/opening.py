@@ -35,11 +35,24 @@ def _check_route(choice: RouteChoice, channel: Channel | None) -> None:
     if choice.overridden and not choice.override_reason.strip():
         msg = "Say why you override Lockstep's routing decision; the reason is kept on record."
         raise ValidationError(msg, field="override_reason")
-    if choice.route.is_embargoed and (
-        channel is None or channel.kind != ChannelKind.PRIVATE
-    ):
+    if choice.route.is_embargoed and (channel is None or channel.kind != ChannelKind.PRIVATE):
         msg = "Private coordination needs a private list to take the vendors from."
         raise ValidationError(msg, field="channel")
+
+
+def _seats(case: Case, project: Project, channel: Channel | None) -> list[Participant]:
+    """The upstream; under embargo also the list's coordinator and the need-to-know vendors."""
+    seats = [Participant(case=case, org=project.upstream, role=ParticipantRole.UPSTREAM)]
+    if channel is None:
+        return seats
+    if channel.operated_by_id is not None and channel.operated_by_id != project.upstream_id:
+        seats.append(Participant(case=case, org_id=channel.operated_by_id, role="coordinator"))
+    vendors = need_to_know(
+        project.redistributions.values_list("org_id", flat=True),
+        channel.members.values_list("org_id", flat=True),
+    )
+    seats += [Participant(case=case, org_id=org, role=ParticipantRole.VENDOR) for org in vendors]
+    return seats
 
 
 @transaction.atomic
@@ -67,17 +80,7 @@ def do_open_case(  # noqa: PLR0913 - the facts of a new case, each named
         embargo_started_at=now if private else None,
         created_at=now,
     )
-    seats = [Participant(case=case, org=project.upstream, role=ParticipantRole.UPSTREAM)]
-    if private and channel is not None:
-        if channel.operated_by_id is not None and channel.operated_by_id != project.upstream_id:
-            seats.append(Participant(case=case, org_id=channel.operated_by_id, role="coordinator"))
-        vendors = need_to_know(
-            project.redistributions.values_list("org_id", flat=True),
-            channel.members.values_list("org_id", flat=True),
-        )
-        seats += [
-            Participant(case=case, org_id=org, role=ParticipantRole.VENDOR) for org in vendors
-        ]
+    seats = _seats(case, project, channel if private else None)
     for seat in seats:
         seat.added_at = now
         seat.notified_at = now

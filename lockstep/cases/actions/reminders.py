@@ -3,37 +3,18 @@ through the outbox; each (case, kind, date) once."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import transaction
 
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case
-from lockstep.cases.actions.embargo import when_text
-from lockstep.cases.actions.posts import case_mail, case_url
+from lockstep.cases.emails import reminder_mail
 from lockstep.cases.mail_queries import mail_recipients
 from lockstep.cases.models import Case, Reminder
 from lockstep.cases.queries import not_fix_ready_org_ids
 from lockstep.core import clock
 from lockstep.core.actor import Actor
-from lockstep.embargo.reminders import Kind, hours_left
+from lockstep.embargo.reminders import Kind
 from lockstep.mailgw.outbound.outbox import fan_out
-
-
-def reminder_text(case: Case, kind: Kind, *, now: datetime) -> str:
-    assert case.disclosure_at is not None  # noqa: S101 - callers check
-    if kind == Kind.T_0:
-        return (
-            f'The embargo on "{case.title}" ends now ({when_text(case.disclosure_at)}). '
-            "Publish your fixed packages and advisories. Exploits shared in this case must be "
-            "made public within 7 days."
-        )
-    left = hours_left(case.disclosure_at, now=now)
-    return (
-        f'Reminder: "{case.title}" becomes public at {when_text(case.disclosure_at)}, in about '
-        f'{left} hour{"s" if left != 1 else ""}. Your organisation has not reported "fix '
-        f'ready" yet: set your status in the case room, {case_url(case)}'
-    )
 
 
 @transaction.atomic
@@ -52,10 +33,7 @@ def do_send_reminder(case_id: int, kind: Kind, *, actor: Actor) -> Reminder | No
     now = clock.now()
     org_ids = None if kind == Kind.T_0 else not_fix_ready_org_ids(case)
     recipients = mail_recipients(case, except_user_id=None, org_ids=org_ids)
-    spec = case_mail(
-        case, subject=f"Reminder: {case.title}", text=reminder_text(case, kind, now=now)
-    )
-    fan_out(spec, recipients)
+    fan_out(reminder_mail(case, kind, now=now), recipients)
     reminder = Reminder.objects.create(
         case=case,
         kind=kind.value,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any, cast
 
 from django.db import transaction
@@ -13,6 +12,7 @@ from django.db.models import Q
 from lockstep.audit.tags import CveTag
 from lockstep.core import clock
 from lockstep.core.actor import Actor
+from lockstep.core.txn import on_commit_enqueue
 from lockstep.cve.actions.common import (
     LEASE,
     MAX_ERROR,
@@ -32,12 +32,6 @@ from lockstep.cve.policy import (
     check_transition,
     retry_delay,
 )
-
-
-def _schedule_publication(due_at: datetime) -> None:
-    from lockstep.cve.tasks import publish_cve_records  # noqa: PLC0415 - tasks import this module
-
-    publish_cve_records.using(run_after=due_at).enqueue()
 
 
 @transaction.atomic
@@ -63,7 +57,7 @@ def do_hold_cve_record(
         update_fields=["record", "publish_due_at", "next_attempt_at", "attempts", "last_error"]
     )
     audit_cve(CveTag.RECORD_HELD, row, actor=actor, data={"due_at": due, "replaced": replaced})
-    transaction.on_commit(partial(_schedule_publication, due))
+    on_commit_enqueue("lockstep.cve.tasks.publish_cve_records", run_after=due)
     return row
 
 

@@ -12,7 +12,9 @@ from lockstep.audit.tags import MailTag
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict
+from lockstep.core.txn import on_commit_enqueue
 from lockstep.mailgw.models import OutboundMessage, OutboxStatus
+from lockstep.mailgw.outbound.outbox import DELIVERY_TASK
 
 
 def _locked_held(row: OutboundMessage) -> OutboundMessage:
@@ -37,9 +39,7 @@ def do_retry_held(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
         object_id=locked.pk,
         data={"to": locked.to_address, "case": locked.case_id, "last_error": locked.last_error},
     )
-    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
-
-    transaction.on_commit(deliver_outbound.enqueue)
+    on_commit_enqueue(DELIVERY_TASK)
     return locked
 
 
@@ -66,9 +66,7 @@ def do_retry_now(row: OutboundMessage, *, actor: Actor) -> OutboundMessage:
             "last_error": locked.last_error,
         },
     )
-    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
-
-    transaction.on_commit(deliver_outbound.enqueue)
+    on_commit_enqueue(DELIVERY_TASK)
     return locked
 
 

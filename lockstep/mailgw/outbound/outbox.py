@@ -10,8 +10,10 @@ from django.conf import settings
 from django.db import transaction
 
 from lockstep.core import clock
+from lockstep.core.txn import on_commit_enqueue
 from lockstep.mailgw.models import OutboundMessage, Protection
 
+DELIVERY_TASK = "lockstep.mailgw.outbound.tasks.deliver_outbound"
 PLAIN_MARKER = "[plain]"
 NOTICE_SUBJECT = "A new message is waiting for you on Lockstep"
 # Heads a post, and every copy of it, that came by mail no signature on file proves.
@@ -94,7 +96,5 @@ def fan_out(spec: MailSpec, recipients: Sequence[Recipient]) -> list[OutboundMes
     rows = OutboundMessage.objects.bulk_create(
         _copy(spec, r, choose_protection(spec, r)) for r in recipients
     )
-    from lockstep.mailgw.outbound.tasks import deliver_outbound  # noqa: PLC0415 - task module
-
-    transaction.on_commit(deliver_outbound.enqueue)
+    on_commit_enqueue(DELIVERY_TASK)
     return rows

@@ -1,5 +1,6 @@
-"""Building an advisory's snapshot from its case (reads only): the words, the vulnerabilities
-with their CVE IDs, the timeline."""
+"""Freezing a case into its advisory snapshot (`snapshot.AdvisorySnapshot`), reads only: the
+words, the vulnerabilities with their CVE IDs, the timeline. Publication stores the result;
+the case room's preview renders it without storing."""
 
 from __future__ import annotations
 
@@ -10,12 +11,9 @@ from django.conf import settings
 from lockstep.advisories.snapshot import AdvisorySnapshot, TimelineEntry, VulnSnapshot
 from lockstep.cases.models import Case, EndReason, Vulnerability
 from lockstep.cases.vulndata import parse_affected, parse_credits, parse_references
+from lockstep.core.links import advisory_url, base_url
 from lockstep.cve.models import CveId
 from lockstep.intake.models import Report
-
-
-def advisory_url(public_id: str) -> str:
-    return f"{settings.LOCKSTEP_BASE_URL}/advisories/{public_id}/"
 
 
 def osv_id(public_id: str, position: int, count: int) -> str:
@@ -95,7 +93,7 @@ def build_snapshot(case: Case, *, public_id: str, published: datetime) -> Adviso
         modified=published,
         url=advisory_url(public_id),
         publisher_name=settings.LOCKSTEP_PUBLISHER_NAME,
-        publisher_url=settings.LOCKSTEP_BASE_URL,
+        publisher_url=base_url(),
         vulnerabilities=vulns,
         timeline=_timeline(case, published, broken=broken),
         embargo_broken=broken,

@@ -1,0 +1,167 @@
+"""The API contract, tested by schemathesis against a real `lockstep serve --demo`.
+
+    .venv/bin/python tests/contract/run_schemathesis.py [--max-examples N] [-- extra args]
+
+Starts `lockstep serve --demo` (web server only) on a free port with a fresh data folder,
+logs in as the demo's upstream maintainer, creates an API token through the API (session +
+CSRF, as the token page's script would), then runs `schemathesis run` against
+/api/v1/openapi.json with that token and two checks:
+
+* `not_a_server_error`: no operation answers 5xx, whatever it is sent;
+* `status_code_conformance`: every status an operation answers is in the document.
+
+The number of examples per operation is bounded (25 by default) and so is the run's time, so
+CI stays well inside its budget; `--seed` makes a failing run repeat. Exit status: that of
+schemathesis (0 when both checks held everywhere). tests/contract/test_schemathesis.py runs
+this in the suite; `.ci/run` needs nothing more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+MAINTAINER = "quinn@libquokka.example"  # the demo's upstream lead: cases, triage, tokens
+PASSWORD = "quokka-demo-password"  # noqa: S105 - the demo's printed password
+CHECKS = "not_a_server_error,status_code_conformance"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"lockstep serve exited with {process.returncode} before it answered"
+            raise RuntimeError(msg)
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+                if answer.status == 200:  # noqa: PLR2004 - HTTP OK
+                    return
+        except (OSError, urllib.error.HTTPError):
+            pass
+        time.sleep(0.25)
+    msg = f"lockstep serve did not answer /healthz within {seconds:.0f} s"
+    raise RuntimeError(msg)
+
+
+@contextmanager
+def served(data_dir: Path, log: Path) -> Iterator[str]:
+    """`lockstep serve --demo` (no worker, no mail server) on a free port; yields its URL."""
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LOCKSTEP_", "DJANGO_SETTINGS_MODULE"))
+    }
+    env["LOCKSTEP_DATA_DIR"] = str(data_dir)
+    # Let generated reports reach the real submission path; the limit's 429 is documented.
+    env["LOCKSTEP_REPORT_RATE"] = "1000"
+    argv = [str(BIN / "lockstep"), "serve", "--demo", "--no-worker", "--no-smtpd"]
+    argv += ["--port", str(port), "--workers", "1", "--threads", "4"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, process, seconds=180)
+            yield base
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+def api_token(base: str, *, email: str = MAINTAINER) -> str:
+    """Log in through the login page, then create a token with the session (CSRF header)."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    browser.open(f"{base}/login/", timeout=10).read()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = {"username": email, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+    login = urllib.request.Request(  # noqa: S310 - our own server
+        f"{base}/login/",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Referer": f"{base}/login/"},
+    )
+    browser.open(login, timeout=10).read()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    create = urllib.request.Request(  # noqa: S310 - our own server
+        f"{base}/api/v1/tokens",
+        data=json.dumps({"name": "schemathesis"}).encode(),
+        headers={"Content-Type": "application/json", "X-CSRFToken": csrf},
+        method="POST",
+    )
+    with browser.open(create, timeout=10) as answer:
+        token: str = json.load(answer)["token"]
+    return token
+
+
+def schemathesis_argv(
+    base: str, token: str, *, max_examples: int, seed: int | None, extra: Sequence[str]
+) -> list[str]:
+    argv = [str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json"]
+    argv += ["--checks", CHECKS, "--header", f"Authorization: Bearer {token}"]
+    argv += ["--max-examples", str(max_examples), "--workers", "1", "--max-time", "600"]
+    argv += ["--request-timeout", "30", "--no-shrink"]
+    # Deleting a token is tested on the decoy tokens made before: ours must outlive the run.
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    return [*argv, *extra]
+
+
+def run(*, max_examples: int, seed: int | None, extra: Sequence[str], keep: Path | None) -> int:
+    with tempfile.TemporaryDirectory(prefix="lockstep-contract-") as tmp:
+        folder = keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / "serve.log"
+        with served(folder / "data", log) as base:
+            token = api_token(base)
+            argv = schemathesis_argv(
+                base, token, max_examples=max_examples, seed=seed, extra=extra
+            )
+            env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
+            code = subprocess.run(argv, env=env, check=False).returncode  # noqa: S603
+        if "Traceback" in log.read_text(errors="replace"):
+            sys.stderr.write(f"the server logged a traceback: see {log}\n")
+            code = code or 1
+        return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-examples", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the data folder and log")
+    parser.add_argument("extra", nargs="*", help="more schemathesis arguments (after --)")
+    args = parser.parse_args(argv)
+    return run(max_examples=args.max_examples, seed=args.seed, extra=args.extra, keep=args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
