@@ -1,4 +1,4 @@
-"""gunicorn's configuration for `lockstep web` and `lockstep serve` (`--config python:config.gunicorn`).
+"""gunicorn's configuration for `lockstep web` and `serve` (`--config python:config.gunicorn`).
 
 What it changes, and why:
 
@@ -40,10 +40,10 @@ class AccessLogger(Logger):  # type: ignore[misc] # gunicorn has no type hints
     @override
     def atoms(
         self,
-        resp: Any,  # noqa: ANN401 - gunicorn's objects
-        req: Any,  # noqa: ANN401
+        resp: Any,
+        req: Any,
         environ: dict[str, Any],
-        request_time: Any,  # noqa: ANN401
+        request_time: Any,
     ) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         return {

@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
+from django.views import defaults
 
 from lockstep.api import errors as api_errors
 from lockstep.api.v1.api import api
@@ -29,9 +30,29 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """Django's answer to an error nothing else caught (in a view, or in a middleware around
     it): JSON under /api/, a page elsewhere; 503 or 507 when the database or the disk is
     missing (lockstep.ops.resources), else 500."""
-    if request.path_info.startswith("/api/"):
+    if _is_api(request):
         return api_errors.server_error(request)
     return web_errors.server_error(request)
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """What Django refuses before a view runs (a bad Host, a body too large): JSON under
+    /api/ (413 for a body too large), Django's page elsewhere."""
+    if _is_api(request):
+        return api_errors.bad_request(request, exception)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return api_errors.not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+handler400 = bad_request
+handler404 = page_not_found
 handler500 = server_error

@@ -19,6 +19,7 @@ field at fault when there is one (dotted for nested fields, e.g. "vulnerabilitie
 | auth.CsrfFailed                                    | 403      | csrf_failed                   |
 | core.errors.NotFound, django Http404               | 404      | not_found                     |
 | core.errors.Conflict                               | 409      | conflict                      |
+| a body past DATA_UPLOAD_MAX_MEMORY_SIZE            | 413      | too_large                     |
 | core.errors.RateLimited (and ninja's Throttled)    | 429      | rate_limited (+ Retry-After)  |
 | any other ninja HttpError                          | its own  | from HTTP_CODES, else "error" |
 | the database unreachable (OperationalError, ...)   | 503      | unavailable (+ Retry-After)   |
@@ -29,7 +30,10 @@ shortage is `ops.resources.shortage_of`; the message never says more than that (
 port, no driver text: those are in the log). Anything else is a bug: it is left to Django,
 which reports it like any other server error and answers through `server_error` below (JSON
 under /api/: a 500 `server_error`). `server_error` is also what answers a shortage met outside
-the endpoint, in a middleware (the session, the user) before or after it.
+the endpoint, in a middleware (the session, the user) before or after it; `bad_request` and
+`not_found` answer, in the same shape, what Django refuses before any endpoint runs (a bad
+Host header, a path that names no endpoint). The OpenAPI document lists these answers for
+every operation (api/openapi.py).
 
 Caveat: a handler whose result does not fit its own output schema also ends in a
 pydantic.ValidationError, and so in a 400, although the fault is the server's. The contract
@@ -44,6 +48,7 @@ from functools import partial
 from typing import Any
 
 import pydantic
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
@@ -167,6 +172,26 @@ def on_404(request: HttpRequest, _exc: Http404, *, api: NinjaAPI) -> HttpRespons
     return _answer(api, request, status=404, code="not_found", message="Not found.")
 
 
+TOO_LARGE = "The request body is larger than this instance accepts."
+
+
+def on_too_large(request: HttpRequest, _exc: RequestDataTooBig, *, api: NinjaAPI) -> HttpResponse:
+    return _answer(api, request, status=413, code="too_large", message=TOO_LARGE)
+
+
+def bad_request(_request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 handler for /api/ paths (config/urls.py): what Django refused itself."""
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body("too_large", TOO_LARGE), status=413)
+    body = error_body("bad_request", "The request could not be read as sent.")
+    return JsonResponse(body, status=400)
+
+
+def not_found(_request: HttpRequest, _exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler for /api/ paths: a path that names no endpoint."""
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
 def _shortage_response(answer: ShortageAnswer) -> HttpResponse:
     response = JsonResponse(error_body(answer.code, answer.message), status=answer.status)
     response["Retry-After"] = str(answer.retry_after)
@@ -204,5 +229,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.exception_handler(AuthenticationError)(partial(on_authentication_error, api=api))
     api.exception_handler(HttpError)(partial(on_http_error, api=api))
     api.exception_handler(Http404)(partial(on_404, api=api))
+    api.exception_handler(RequestDataTooBig)(partial(on_too_large, api=api))
     for resource_error in (OperationalError, InterfaceError, OSError):
         api.exception_handler(resource_error)(partial(on_resource_error, api=api))

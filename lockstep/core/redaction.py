@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+
 from typing_extensions import override
 
 # `/track/` then the token: everything up to the next path, query or fragment separator, or

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from lockstep.core.clock import require_aware
 from lockstep.core.errors import ValidationError
+from lockstep.embargo.wording import DAY_NAMES, duration, fmt, plural
 
 HOURS_PER_DAY = 24
 
@@ -32,7 +33,6 @@ SUGGESTED_HOUR = 14
 SATURDAY = 5
 # Tuesday to Thursday: a working day either side to prepare, and to clean up after.
 MIDWEEK = frozenset({1, 2, 3})
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def check_disclosure_date(
     wanted = _whole_minute(asked)
     if wanted <= now:
         msg = (
-            f"The disclosure date {_fmt(wanted)} is not in the future (it is now {_fmt(now)}). "
+            f"The disclosure date {fmt(wanted)} is not in the future (it is now {fmt(now)}). "
             "Propose a date and time that is still ahead."
         )
         raise ValidationError(msg, field="requested")
@@ -160,13 +160,6 @@ def check_disclosure_date(
         if not allow_short:
             raise ValidationError(_too_soon_message(policy, decided, now), field="requested")
         notices.append(_short_notice(policy, decided, now))
-    if shortened:
-        reason = (
-            f"{_fmt(wanted)} is beyond {_maximum(policy, start)}. The date was cut back to "
-            f"{_fmt(decided)}, the latest the policy allows."
-        )
-    else:
-        reason = f"{_fmt(decided)} is within {_maximum(policy, start)}, until {_fmt(deadline)}."
     notices.extend(_calendar_notices(policy, decided=decided, start=start))
     if not shortened and _looks_date_only(requested):
         notices.append(_no_time_notice(requested))
@@ -174,9 +167,21 @@ def check_disclosure_date(
         requested=asked,
         decided=decided,
         outcome=DateOutcome.SHORTENED if shortened else DateOutcome.ACCEPTED,
-        reasons=(reason,),
+        reasons=(_date_reason(policy, start, wanted=wanted, deadline=deadline),),
         warnings=tuple(notices),
     )
+
+
+def _date_reason(
+    policy: EmbargoPolicy, start: datetime, *, wanted: datetime, deadline: datetime
+) -> str:
+    """Why the decided date is what it is: as asked, within the maximum, or cut back to it."""
+    if wanted > deadline:
+        return (
+            f"{fmt(wanted)} is beyond {_maximum(policy, start)}. The date was cut back to "
+            f"{fmt(deadline)}, the latest the policy allows."
+        )
+    return f"{fmt(wanted)} is within {_maximum(policy, start)}, until {fmt(deadline)}."
 
 
 def suggest_disclosure_date(
@@ -229,13 +234,13 @@ def decide_extension(  # noqa: PLR0913 - keyword-only facts of one request, each
     given = f"Reason given: {reason.strip()}"
     if wanted > deadline:
         message = (
-            f"{_fmt(wanted)} is beyond {_maximum(policy, start)}. The date moves from "
-            f"{_fmt(current)} to {_fmt(deadline)}, the latest the policy allows. {given}"
+            f"{fmt(wanted)} is beyond {_maximum(policy, start)}. The date moves from "
+            f"{fmt(current)} to {fmt(deadline)}, the latest the policy allows. {given}"
         )
         return ExtensionDecision(ExtensionOutcome.PARTIALLY_GRANTED, deadline, (message,))
     message = (
-        f"The date moves from {_fmt(current)} to {_fmt(wanted)} "
-        f"({_duration(wanted - current)} more), within {_maximum(policy, start)}. {given}"
+        f"The date moves from {fmt(current)} to {fmt(wanted)} "
+        f"({duration(wanted - current)} more), within {_maximum(policy, start)}. {given}"
     )
     return ExtensionDecision(ExtensionOutcome.GRANTED, wanted, (message,))
 
@@ -253,17 +258,17 @@ def _extension_refusals(
     refusals: list[str] = []
     if current <= now:
         refusals.append(
-            f"The embargo already ended at {_fmt(current)}, so it cannot be extended. "
+            f"The embargo already ended at {fmt(current)}, so it cannot be extended. "
             "Post the full details to the public list now."
         )
     if wanted <= current:
         refusals.append(
-            f"{_fmt(wanted)} is not later than the current date {_fmt(current)}, so this is "
+            f"{fmt(wanted)} is not later than the current date {fmt(current)}, so this is "
             "not an extension. To disclose earlier, propose a new date instead."
         )
     if current >= _deadline(policy, start):
         refusals.append(
-            f"The current date {_fmt(current)} is already at {_maximum(policy, start)}, "
+            f"The current date {fmt(current)} is already at {_maximum(policy, start)}, "
             "so there is no time left to add."
         )
     return tuple(refusals)
@@ -275,8 +280,8 @@ def _calendar_notices(policy: EmbargoPolicy, *, decided: datetime, start: dateti
         notices.append(
             Notice(
                 NoticeCode.BEYOND_PREFERRED,
-                f"{_fmt(decided)} is {_duration(decided - start)} after the clock start; "
-                f"{policy.label} prefers {_plural(policy.preferred_days, 'day')} or fewer. "
+                f"{fmt(decided)} is {duration(decided - start)} after the clock start; "
+                f"{policy.label} prefers {plural(policy.preferred_days, 'day')} or fewer. "
                 "Every day of embargo is a day in which the issue can leak.",
             )
         )
@@ -284,7 +289,7 @@ def _calendar_notices(policy: EmbargoPolicy, *, decided: datetime, start: dateti
         notices.append(
             Notice(
                 NoticeCode.WEEKEND,
-                f"{_fmt(decided)} falls on a {DAY_NAMES[decided.weekday()]} (UTC). Many "
+                f"{fmt(decided)} falls on a {DAY_NAMES[decided.weekday()]} (UTC). Many "
                 "security teams are off at weekends, so fixed packages may ship late; "
                 "Tuesday to Thursday is safest.",
             )
@@ -305,7 +310,7 @@ def _calendar_notices(policy: EmbargoPolicy, *, decided: datetime, start: dateti
 def _short_notice(policy: EmbargoPolicy, decided: datetime, now: datetime) -> Notice:
     return Notice(
         NoticeCode.SHORT_NOTICE,
-        f"{_fmt(decided)} is {_duration(decided - now)} from now, under the minimum of "
+        f"{fmt(decided)} is {duration(decided - now)} from now, under the minimum of "
         f"{policy.min_hours} hours that {policy.label} gives members to prepare. A coordinator "
         "allowed it for an extreme case: tell members at once.",
     )
@@ -323,9 +328,9 @@ def _too_soon_message(policy: EmbargoPolicy, decided: datetime, now: datetime) -
     # Rounded up to the whole minute: the first time the message can name that is allowed.
     earliest = _whole_minute(now + timedelta(hours=policy.min_hours, minutes=1, microseconds=-1))
     return (
-        f"{_fmt(decided)} is {_duration(decided - now)} from now. Under {policy.label}, "
+        f"{fmt(decided)} is {duration(decided - now)} from now. Under {policy.label}, "
         f"members get at least {policy.min_hours} hours to prepare fixed packages: choose "
-        f"{_fmt(earliest)} or later, or ask a coordinator to allow a shorter embargo if the "
+        f"{fmt(earliest)} or later, or ask a coordinator to allow a shorter embargo if the "
         "case is extreme (for example, the issue is being exploited)."
     )
 
@@ -336,12 +341,12 @@ def _exhausted_message(
     head = f"The embargo period is exhausted: {_maximum(policy, start)}"
     if deadline <= now:
         return (
-            f"{head}, and that ended at {_fmt(deadline)}. "
+            f"{head}, and that ended at {fmt(deadline)}. "
             "Disclose now: post the full details to the public list."
         )
     return (
-        f"{head}, which ends at {_fmt(deadline)}, less than the minimum notice of "
-        f"{policy.min_hours} hours from now. Disclose by {_fmt(deadline)} at the latest; "
+        f"{head}, which ends at {fmt(deadline)}, less than the minimum notice of "
+        f"{policy.min_hours} hours from now. Disclose by {fmt(deadline)} at the latest; "
         "a coordinator may allow the short notice."
     )
 
@@ -376,25 +381,8 @@ def _whole_minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
 
-def _fmt(value: datetime) -> str:
-    return f"{value:%Y-%m-%dT%H:%MZ} ({DAY_NAMES[value.weekday()]})"
-
-
 def _maximum(policy: EmbargoPolicy, start: datetime) -> str:
     return (
-        f"the maximum of {_plural(policy.max_days, 'day')} that {policy.label} allows from the "
-        f"clock start ({_fmt(start)})"
+        f"the maximum of {plural(policy.max_days, 'day')} that {policy.label} allows from the "
+        f"clock start ({fmt(start)})"
     )
-
-
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-
-
-def _duration(span: timedelta) -> str:
-    days, rest = divmod(span, timedelta(days=1))
-    hours, rest = divmod(rest, timedelta(hours=1))
-    mins = rest // timedelta(minutes=1)
-    units = ((days, "day"), (hours, "hour"), (mins, "minute"))
-    parts = [_plural(count, unit) for count, unit in units if count]
-    return " ".join(parts) if parts else "less than a minute"

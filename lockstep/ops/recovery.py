@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
+from django.db.models import QuerySet
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -54,13 +55,18 @@ def on_lost_work(listener: LostWorkListener) -> None:
         _listeners.append(listener)
 
 
+def _stale(now: datetime, *, judge: str) -> QuerySet[WorkerHeartbeat]:
+    stale = now - timedelta(seconds=settings.LOCKSTEP_WORKER_STALE_SECONDS)
+    return WorkerHeartbeat.objects.filter(stopped_at__isnull=True, last_seen_at__lt=stale).exclude(
+        worker_id=judge
+    )
+
+
 def declare_dead(now: datetime, *, judge: str) -> list[str]:
     """Mark stopped every worker whose heartbeat is stale (not `judge`); return their ids."""
-    stale = now - timedelta(seconds=settings.LOCKSTEP_WORKER_STALE_SECONDS)
     ids = list(
-        WorkerHeartbeat.objects.select_for_update(skip_locked=True)
-        .filter(stopped_at__isnull=True, last_seen_at__lt=stale)
-        .exclude(worker_id=judge)
+        _stale(now, judge=judge)
+        .select_for_update(skip_locked=True)
         .values_list("worker_id", flat=True)
     )
     WorkerHeartbeat.objects.filter(worker_id__in=ids).update(stopped_at=now)
@@ -116,6 +122,8 @@ def recover_work_of(worker_ids: Sequence[str], *, reason: str) -> int:
 
 def recover_lost_work(*, judge: str) -> list[str]:
     """Find workers that stopped beating and take their work over; return their ids."""
+    if not _stale(clock.now(), judge=judge).exists():  # the usual case: no write transaction
+        return []
     with transaction.atomic():
         now = clock.now()
         dead = declare_dead(now, judge=judge)

@@ -27,6 +27,7 @@ from lockstep.channels.models import ArchiveEntry, ArchiveKind
 from lockstep.core import clock
 from lockstep.core.links import absolute
 from lockstep.web.errors import domain_errors
+from lockstep.web.paging import page_number
 
 PAGE = 50
 FEED_SIZE = 50
@@ -46,14 +47,9 @@ def _unavailable(what: str) -> HttpResponse:
     return JsonResponse({"detail": f"No {what} document for this advisory."}, status=404)
 
 
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "")
-    return max(int(raw), 1) if raw.isdigit() else 1
-
-
 @require_GET
 def advisory_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request)
+    page = page_number(request, per_page=PAGE)
     rows = list(public_advisories(clock.now())[(page - 1) * PAGE : page * PAGE + 1])
     return render(
         request,
@@ -119,7 +115,7 @@ def cve_export(_request: HttpRequest, cve_id: str, fmt: str | None = None) -> Ht
 @require_GET
 def archive_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    page = _page(request)
+    page = page_number(request, per_page=SEARCH_PAGE)
     found = search(query, now=clock.now(), limit=SEARCH_PAGE, offset=(page - 1) * SEARCH_PAGE)
     return render(
         request,

@@ -49,6 +49,7 @@ from lockstep.cve.queries import cves_of_case, stale_reserved_for
 from lockstep.embargo import early
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import DateForm, PostForm
+from lockstep.web.paging import page_number
 from lockstep.web.uploads import read_uploads
 
 # Mistakes the user can fix are shown on the page; NotFound and PermissionDenied propagate
@@ -71,10 +72,6 @@ ROWS_PER_PAGE = 50
 POSTS_PER_PAGE = 50
 
 
-def _page_number(raw: str | None) -> int:
-    return max(int(raw), 1) if raw and raw.isdigit() else 1
-
-
 @login_required
 @require_GET
 def waiting_dashboard(request: HttpRequest) -> HttpResponse:
@@ -91,9 +88,9 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
     access = access_case_by_id(actor, case_id)
     do_mark_seen(access, access_user_by_id(actor, actor.user_id), actor=actor)
     vulnerabilities = list_vulnerabilities(access.case)
-    page = _page_number(request.GET.get("page"))
+    page = page_number(request, per_page=ROWS_PER_PAGE)
     waiting_only = request.GET.get("waiting") == "1"
-    posts_page = _page_number(request.GET.get("posts"))
+    posts_page = page_number(request, per_page=POSTS_PER_PAGE, name="posts")
     context = {
         "access": access,
         "case": access.case,

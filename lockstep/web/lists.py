@@ -18,6 +18,7 @@ from lockstep.core.actor import from_request
 from lockstep.core.errors import LockstepError
 from lockstep.mailgw.outbound.protect import list_public_key
 from lockstep.web.errors import domain_errors
+from lockstep.web.paging import page_number
 
 ARCHIVE_PAGE = 50
 
@@ -78,10 +79,7 @@ def _public_channel(slug: str) -> Channel:
 def archive(request: HttpRequest, slug: str) -> HttpResponse:
     """A public list's archive: open to everyone, no login."""
     channel = _public_channel(slug)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request, per_page=ARCHIVE_PAGE)
     start = (page - 1) * ARCHIVE_PAGE
     posts = list(
         PublicPost.objects.filter(channel=channel)

@@ -7,7 +7,6 @@ twice)."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,26 +21,16 @@ from lockstep.mailgw.outbound.deliver import deliver_due
 from lockstep.mailgw.outbound.holds import do_retry_held
 from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
 from lockstep.mailgw.outbound.transport import FolderTransport, wire_format
-from lockstep.mailin.smtpd import make_controller
 from lockstep.mailin.tasks import process_waiting
-from tests.flows.test_serve import free_port
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("audit_head")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("audit_head", "list_key"),
+]
 MAIL = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 USER_UNKNOWN = (
     "bounced: 5.1.1 smtp; 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown"
 )
-
-
-@pytest.fixture
-def smtpd_port(list_key: str) -> Iterator[int]:
-    port = free_port()
-    controller = make_controller("127.0.0.1", port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 def _sent_copy(outbox: Path) -> OutboundMessage:

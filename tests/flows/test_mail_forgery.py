@@ -40,10 +40,10 @@ from lockstep.mailin.tasks import process_waiting
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world
 from tests.factories.gpg import GnuPG
-from tests.flows.test_mail_in import _copies, _pgp_mime, _send, people, smtpd_port
+from tests.flows.test_mail_in import _copies, _pgp_mime, _send, people
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("audit_head")]
-__all__ = ["people", "smtpd_port"]  # fixtures shared with the mail-in flow tests
+__all__ = ["people"]  # a fixture shared with the mail-in flow tests
 LIST = "lockstep@lockstep.invalid"
 WORDS = "The fix is out, we publish today."
 People = tuple[CaseWorld, dict[str, GnuPG]]

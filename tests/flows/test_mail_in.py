@@ -4,7 +4,6 @@ re-encrypted; GnuPG on both ends; reports by mail; refusals as SMTP errors; hold
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP, default
@@ -36,17 +35,6 @@ from tests.flows.test_serve import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("audit_head")]
 SECRET = "The overflow is in quokka_inflate(); the fix is attached."
-
-
-@pytest.fixture
-def smtpd_port() -> Iterator[int]:
-    port = free_port()
-    controller = make_controller("127.0.0.1", port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 def _send(port: int, message: EmailMessage | bytes, *, sender: str, to: str) -> None:

@@ -25,6 +25,8 @@ from lockstep.core import clock
 from lockstep.advisories.tasks import plan_case
 from tests.factories.cases import build_case_world
 from tests.factories.world import ChannelFactory
+from lockstep.mailgw.outbound.protect import list_secret_key
+list_secret_key()  # as `lockstep serve` does at first start: cases with posts have their key
 ChannelFactory(name="oss-security", slug="oss-security", kind=ChannelKind.PUBLIC, policy=None)
 overdue = build_case_world(tag="-a").case
 soon = build_case_world(tag="-b").case

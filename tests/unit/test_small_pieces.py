@@ -63,6 +63,7 @@ def test_actor_from_request() -> None:
     request.user = user
     actor = from_request(request)
     assert actor == Actor(kind=ActorKind.USER, label=user.email, user_id=user.pk, is_staff=True)
+    assert Actor.for_user(user) == actor  # the one way, also for mail and the API
     assert actor.is_authenticated
     assert actor.is_privileged
 

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 from lockstep.advisories.models import Advisory
 from lockstep.advisories.queries import access_public_advisory, matching_osv, public_advisories
 from lockstep.advisories.versions import parse_query
+from lockstep.api.params import Offset
 from lockstep.channels.archive import search
 from lockstep.core import clock
 from lockstep.core.links import absolute
@@ -73,7 +74,7 @@ def _out(advisory: Advisory) -> dict[str, Any]:
 
 
 @router.get("/advisories", response=list[AdvisoryOut], auth=None, summary="Public advisories")
-def advisories(request: HttpRequest, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+def advisories(request: HttpRequest, offset: Offset = 0, limit: int = 50) -> list[dict[str, Any]]:
     start = max(offset, 0)
     rows = public_advisories(clock.now()).prefetch_related("aliases")
     return [_out(a) for a in rows[start : start + min(max(limit, 1), PAGE_MAX)]]
@@ -118,7 +119,7 @@ class SearchOut(Schema):
 
 @router.get("/search", response=SearchOut, auth=None, summary="Search the public archive")
 def archive_search(
-    request: HttpRequest, q: str = "", offset: int = 0, limit: int = 20
+    request: HttpRequest, q: str = "", offset: Offset = 0, limit: int = 20
 ) -> SearchOut:
     found = search(q, now=clock.now(), limit=min(max(limit, 1), PAGE_MAX), offset=max(offset, 0))
     return SearchOut(

@@ -10,18 +10,19 @@ Adding endpoints for a domain:
 
 Every endpoint requires a token or a session unless it says `auth=None` (see api/auth.py
 for both, and for CSRF). Errors are turned into JSON in one place, api/errors.py, so an
-endpoint simply lets `core.errors` exceptions propagate.
+endpoint simply lets `core.errors` exceptions propagate. The OpenAPI document lists those
+error answers for every operation by rule (api/openapi.py); an operation adds the ones no rule
+gives it with `openapi_extra=answers(…)` (a rate limit's 429, for example).
 """
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from lockstep.api.auth import API_AUTH
 from lockstep.api.errors import install_error_handlers
+from lockstep.api.openapi import LockstepNinjaAPI
 from lockstep.api.v1 import advisories, cases, embargo, reports, tokens
 
-api = NinjaAPI(
+api = LockstepNinjaAPI(
     title="Lockstep API",
     version="1",
     description="Coordinated vulnerability disclosure. Authenticate with "

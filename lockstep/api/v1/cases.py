@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 
 from lockstep.accounts.queries import access_user_by_id
 from lockstep.api.auth import actor_of
+from lockstep.api.params import Id, Offset
 from lockstep.cases.actions.opening import do_set_disclosure_date
 from lockstep.cases.actions.participants import (
     do_add_participant,
@@ -215,7 +216,7 @@ def cases(request: HttpRequest) -> list[CaseOut]:
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="A case (marks it seen)")
-def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
+def case_detail(request: HttpRequest, case_id: Id) -> CaseDetailOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     do_mark_seen(access, access_user_by_id(actor, actor.user_id), actor=actor)
@@ -225,8 +226,8 @@ def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
 @router.get("/cases/{case_id}/participants", response=list[ParticipantOut])
 def participants(
     request: HttpRequest,
-    case_id: int,
-    offset: int = 0,
+    case_id: Id,
+    offset: Offset = 0,
     limit: int = 100,
     waiting: bool = False,  # noqa: FBT001, FBT002 - a query parameter
 ) -> list[ParticipantOut]:
@@ -237,7 +238,7 @@ def participants(
 
 
 @router.get("/cases/{case_id}/posts", response=list[PostOut])
-def posts(request: HttpRequest, case_id: int, offset: int = 0, limit: int = 100) -> list[PostOut]:
+def posts(request: HttpRequest, case_id: Id, offset: Offset = 0, limit: int = 100) -> list[PostOut]:
     access = access_case_by_id(actor_of(request), case_id)
     window = list_posts(access.case).select_related("author_org")
     start = max(offset, 0)
@@ -245,14 +246,14 @@ def posts(request: HttpRequest, case_id: int, offset: int = 0, limit: int = 100)
 
 
 @router.post("/cases/{case_id}/posts", response={201: PostOut})
-def add_post(request: HttpRequest, case_id: int, data: PostIn) -> PostOut:
+def add_post(request: HttpRequest, case_id: Id, data: PostIn) -> PostOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     return _post(do_add_post(access, body=data.body, actor=actor))
 
 
 @router.post("/cases/{case_id}/disclosure-date", response=DateOut)
-def set_date(request: HttpRequest, case_id: int, data: DateIn) -> DateOut:
+def set_date(request: HttpRequest, case_id: Id, data: DateIn) -> DateOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     decision = do_set_disclosure_date(access, requested=data.disclosure_at, actor=actor)
@@ -265,7 +266,7 @@ def set_date(request: HttpRequest, case_id: int, data: DateIn) -> DateOut:
 
 
 @router.post("/cases/{case_id}/participants", response={201: ParticipantOut})
-def add_participant(request: HttpRequest, case_id: int, data: ParticipantIn) -> ParticipantOut:
+def add_participant(request: HttpRequest, case_id: Id, data: ParticipantIn) -> ParticipantOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     seat = do_add_participant(access, access_candidate_vendor(access, data.org), actor=actor)
@@ -281,23 +282,21 @@ def add_participant(request: HttpRequest, case_id: int, data: ParticipantIn) -> 
 
 
 @router.delete("/cases/{case_id}/participants/{participant_id}", response={204: None})
-def remove_participant(request: HttpRequest, case_id: int, participant_id: int) -> None:
+def remove_participant(request: HttpRequest, case_id: Id, participant_id: Id) -> None:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     do_remove_participant(access, access_participant(access, participant_id), actor=actor)
 
 
 @router.post("/cases/{case_id}/invite-channel", response=list[str])
-def invite_channel(request: HttpRequest, case_id: int) -> list[str]:
+def invite_channel(request: HttpRequest, case_id: Id) -> list[str]:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     return [str(seat.org_id) for seat in do_invite_channel(access, actor=actor)]
 
 
 @router.post("/cases/{case_id}/vulnerabilities", response={201: VulnerabilityOut})
-def add_vulnerability(
-    request: HttpRequest, case_id: int, data: VulnerabilityIn
-) -> VulnerabilityOut:
+def add_vulnerability(request: HttpRequest, case_id: Id, data: VulnerabilityIn) -> VulnerabilityOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     return _vuln(do_add_vulnerability(access, _vuln_input(data), actor=actor))
@@ -305,7 +304,7 @@ def add_vulnerability(
 
 @router.put("/cases/{case_id}/vulnerabilities/{vuln_id}", response=VulnerabilityOut)
 def change_vulnerability(
-    request: HttpRequest, case_id: int, vuln_id: int, data: VulnerabilityIn
+    request: HttpRequest, case_id: Id, vuln_id: Id, data: VulnerabilityIn
 ) -> VulnerabilityOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
@@ -313,7 +312,7 @@ def change_vulnerability(
 
 
 @router.put("/cases/{case_id}/vulnerabilities/{vuln_id}/status", response=StatusOut)
-def set_status(request: HttpRequest, case_id: int, vuln_id: int, data: StatusIn) -> StatusOut:
+def set_status(request: HttpRequest, case_id: Id, vuln_id: Id, data: StatusIn) -> StatusOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     row = do_set_status(

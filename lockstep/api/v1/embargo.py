@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 from lockstep.advisories.actions.breach import do_confirm_breach
 from lockstep.advisories.actions.publication import do_publish_now
 from lockstep.api.auth import actor_of
+from lockstep.api.params import Id
 from lockstep.cases.actions.embargo import (
     do_agree_date,
     do_confirm_date,
@@ -109,7 +110,7 @@ class EmbargoOut(Schema):
     breaches: list[BreachOut]
 
 
-def _ctx(request: HttpRequest, case_id: int) -> tuple[Actor, CaseAccess]:
+def _ctx(request: HttpRequest, case_id: Id) -> tuple[Actor, CaseAccess]:
     actor = actor_of(request)
     return actor, access_case_by_id(actor, case_id)
 
@@ -139,7 +140,7 @@ def _breach(b: EmbargoBreach) -> BreachOut:
 
 
 @router.get("/cases/{case_id}/embargo", response=EmbargoOut)
-def embargo(request: HttpRequest, case_id: int) -> EmbargoOut:
+def embargo(request: HttpRequest, case_id: Id) -> EmbargoOut:
     case = access_case_by_id(actor_of(request), case_id).case
     view = embargo_view(case)
     return EmbargoOut(
@@ -154,19 +155,19 @@ def embargo(request: HttpRequest, case_id: int) -> EmbargoOut:
 
 
 @router.post("/cases/{case_id}/disclosure-date/agree", response={204: None})
-def agree(request: HttpRequest, case_id: int) -> None:
+def agree(request: HttpRequest, case_id: Id) -> None:
     actor, access = _ctx(request, case_id)
     do_agree_date(access, actor=actor)
 
 
 @router.post("/cases/{case_id}/disclosure-date/confirm", response={204: None})
-def confirm(request: HttpRequest, case_id: int) -> None:
+def confirm(request: HttpRequest, case_id: Id) -> None:
     actor, access = _ctx(request, case_id)
     do_confirm_date(access, actor=actor)
 
 
 @router.post("/cases/{case_id}/extensions", response={201: ExtensionOut})
-def request_extension(request: HttpRequest, case_id: int, data: ExtensionIn) -> ExtensionOut:
+def request_extension(request: HttpRequest, case_id: Id, data: ExtensionIn) -> ExtensionOut:
     actor, access = _ctx(request, case_id)
     made = do_request_extension(access, requested=data.requested, reason=data.reason, actor=actor)
     return _ext(made)
@@ -174,7 +175,7 @@ def request_extension(request: HttpRequest, case_id: int, data: ExtensionIn) -> 
 
 @router.post("/cases/{case_id}/extensions/{request_id}/decision", response=ExtensionOut)
 def decide_extension(
-    request: HttpRequest, case_id: int, request_id: int, data: DecisionIn
+    request: HttpRequest, case_id: Id, request_id: Id, data: DecisionIn
 ) -> ExtensionOut:
     actor, access = _ctx(request, case_id)
     done = do_decide_extension(access, request_id, grant=data.grant, note=data.note, actor=actor)
@@ -182,7 +183,7 @@ def decide_extension(
 
 
 @router.post("/cases/{case_id}/breaches", response={201: BreachOut})
-def report_breach(request: HttpRequest, case_id: int, data: BreachIn) -> BreachOut:
+def report_breach(request: HttpRequest, case_id: Id, data: BreachIn) -> BreachOut:
     actor, access = _ctx(request, case_id)
     made = do_report_breach(
         access, evidence_url=data.evidence_url, evidence_text=data.evidence_text, actor=actor
@@ -191,29 +192,27 @@ def report_breach(request: HttpRequest, case_id: int, data: BreachIn) -> BreachO
 
 
 @router.post("/cases/{case_id}/breaches/{breach_id}/confirm", response=PublishedOut)
-def confirm_breach(
-    request: HttpRequest, case_id: int, breach_id: int, data: NoteIn
-) -> PublishedOut:
+def confirm_breach(request: HttpRequest, case_id: Id, breach_id: Id, data: NoteIn) -> PublishedOut:
     actor, access = _ctx(request, case_id)
     advisory = do_confirm_breach(access, breach_id, note=data.note, actor=actor)
     return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))
 
 
 @router.post("/cases/{case_id}/breaches/{breach_id}/dismiss", response=BreachOut)
-def dismiss_breach(request: HttpRequest, case_id: int, breach_id: int, data: NoteIn) -> BreachOut:
+def dismiss_breach(request: HttpRequest, case_id: Id, breach_id: Id, data: NoteIn) -> BreachOut:
     actor, access = _ctx(request, case_id)
     return _breach(do_dismiss_breach(access, breach_id, note=data.note, actor=actor))
 
 
 @router.post("/cases/{case_id}/early-release", response={201: EarlyOut})
-def early_release(request: HttpRequest, case_id: int, data: EarlyIn) -> EarlyOut:
+def early_release(request: HttpRequest, case_id: Id, data: EarlyIn) -> EarlyOut:
     actor, access = _ctx(request, case_id)
     made = do_record_early_release(access, option=data.option, version=data.version, actor=actor)
     return EarlyOut(option=made.option, version=made.version, changelog=made.changelog)
 
 
 @router.put("/cases/{case_id}/advisory-draft", response={204: None})
-def advisory_draft(request: HttpRequest, case_id: int, data: DraftIn) -> None:
+def advisory_draft(request: HttpRequest, case_id: Id, data: DraftIn) -> None:
     actor, access = _ctx(request, case_id)
     do_edit_advisory_draft(
         access,
@@ -226,7 +225,7 @@ def advisory_draft(request: HttpRequest, case_id: int, data: DraftIn) -> None:
 
 
 @router.post("/cases/{case_id}/publish", response=PublishedOut)
-def publish(request: HttpRequest, case_id: int) -> PublishedOut:
+def publish(request: HttpRequest, case_id: Id) -> PublishedOut:
     actor, access = _ctx(request, case_id)
     advisory = do_publish_now(access, actor=actor)
     return PublishedOut(advisory=advisory.public_id, url=str(advisory.snapshot["url"]))
@@ -253,7 +252,7 @@ def _cve(row: CveId) -> CveOut:
 
 
 @router.get("/cases/{case_id}/cves", response=list[CveOut], summary="The case's CVE IDs")
-def cves(request: HttpRequest, case_id: int) -> list[CveOut]:
+def cves(request: HttpRequest, case_id: Id) -> list[CveOut]:
     access = access_case_by_id(actor_of(request), case_id)
     return [_cve(row) for row in cves_of_case(access.case)]
 
@@ -263,7 +262,7 @@ def cves(request: HttpRequest, case_id: int) -> list[CveOut]:
     response={201: CveOut},
     summary="Reserve a CVE ID for a vulnerability (local block or CVE Services)",
 )
-def reserve(request: HttpRequest, case_id: int, vuln_id: int) -> CveOut:
+def reserve(request: HttpRequest, case_id: Id, vuln_id: Id) -> CveOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     return _cve(reserve_cve(access, access_vulnerability(access, vuln_id), actor=actor))
@@ -274,11 +273,11 @@ class RejectIn(Schema):
 
 
 class AssignIn(Schema):
-    vulnerability_id: int
+    vulnerability_id: Id
 
 
 @router.post("/cases/{case_id}/cves/{cve_id}/reject", response=CveOut, summary="Reject a CVE ID")
-def reject(request: HttpRequest, case_id: int, cve_id: str, data: RejectIn) -> CveOut:
+def reject(request: HttpRequest, case_id: Id, cve_id: str, data: RejectIn) -> CveOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     cve = access_cve(access, cve_id)
@@ -290,7 +289,7 @@ def reject(request: HttpRequest, case_id: int, cve_id: str, data: RejectIn) -> C
     response=CveOut,
     summary="Give a reserved, unassigned CVE ID to a vulnerability",
 )
-def assign(request: HttpRequest, case_id: int, cve_id: str, data: AssignIn) -> CveOut:
+def assign(request: HttpRequest, case_id: Id, cve_id: str, data: AssignIn) -> CveOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     cve = access_cve(access, cve_id)

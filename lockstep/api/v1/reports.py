@@ -12,6 +12,8 @@ from ninja import Field, Router, Schema
 
 from lockstep.advisories.actions.reporter_post import do_reporter_posted
 from lockstep.api.auth import actor_of
+from lockstep.api.openapi import answers
+from lockstep.api.params import Id
 from lockstep.channels.public import public_url
 from lockstep.channels.queries import access_routing_channel_by_slug
 from lockstep.core import clock
@@ -113,7 +115,7 @@ class DeclineIn(Schema):
 
 
 class DuplicateIn(Schema):
-    original: int
+    original: Id
 
 
 class AcceptedOut(Schema):
@@ -166,7 +168,15 @@ def _detail(report: Report) -> ReportDetailOut:
     )
 
 
-@router.post("/reports", auth=None, response={201: SubmittedOut}, summary="Submit a report")
+@router.post(
+    "/reports",
+    auth=None,
+    response={201: SubmittedOut},
+    summary="Submit a report",
+    # Public, but a credential sent is checked (bad token: 401; session without CSRF: 403);
+    # the project is named in the body; reports per client address are limited.
+    openapi_extra=answers(401, 403, 404, 429),
+)
 def submit(request: HttpRequest, data: ReportIn) -> SubmittedOut:
     actor = actor_of(request)
     project = access_project_by_slug(actor, data.project)
@@ -217,6 +227,7 @@ class PublicPostOut(Schema):
     auth=None,
     response=PublicPostOut,
     summary="Reporter: I posted the details publicly (or: post them for me now)",
+    openapi_extra=answers(409),  # nothing to post yet, or posted already
 )
 def reporter_public_post(request: HttpRequest, token: str, data: PublicPostIn) -> PublicPostOut:
     report = access_report_by_token(token)
@@ -237,12 +248,12 @@ def inbox(request: HttpRequest, status: str = "new") -> list[ReportOut]:
 
 
 @router.get("/reports/{report_id}", response=ReportDetailOut)
-def report_detail(request: HttpRequest, report_id: int) -> ReportDetailOut:
+def report_detail(request: HttpRequest, report_id: Id) -> ReportDetailOut:
     return _detail(access_report_by_id(actor_of(request), report_id))
 
 
 @router.post("/reports/{report_id}/messages", response={201: MessageOut})
-def maintainer_message(request: HttpRequest, report_id: int, data: MessageIn) -> MessageOut:
+def maintainer_message(request: HttpRequest, report_id: Id, data: MessageIn) -> MessageOut:
     actor = actor_of(request)
     report = access_report_by_id(actor, report_id)
     message = do_add_report_message(report, body=data.body, from_reporter=False, actor=actor)
@@ -250,7 +261,7 @@ def maintainer_message(request: HttpRequest, report_id: int, data: MessageIn) ->
 
 
 @router.post("/reports/{report_id}/accept", response={201: AcceptedOut})
-def accept(request: HttpRequest, report_id: int, data: AcceptIn) -> AcceptedOut:
+def accept(request: HttpRequest, report_id: Id, data: AcceptIn) -> AcceptedOut:
     actor = actor_of(request)
     report = access_report_by_id(actor, report_id)
     channel = access_routing_channel_by_slug(data.channel) if data.channel else None
@@ -268,14 +279,14 @@ def accept(request: HttpRequest, report_id: int, data: AcceptIn) -> AcceptedOut:
 
 
 @router.post("/reports/{report_id}/decline", response=ReportOut)
-def decline(request: HttpRequest, report_id: int, data: DeclineIn) -> ReportOut:
+def decline(request: HttpRequest, report_id: Id, data: DeclineIn) -> ReportOut:
     actor = actor_of(request)
     report = access_report_by_id(actor, report_id)
     return _summary(do_decline_report(report, reason=data.reason, actor=actor))
 
 
 @router.post("/reports/{report_id}/duplicate", response=ReportOut)
-def duplicate(request: HttpRequest, report_id: int, data: DuplicateIn) -> ReportOut:
+def duplicate(request: HttpRequest, report_id: Id, data: DuplicateIn) -> ReportOut:
     actor = actor_of(request)
     report = access_report_by_id(actor, report_id)
     original = access_report_by_id(actor, data.original)
@@ -283,6 +294,6 @@ def duplicate(request: HttpRequest, report_id: int, data: DuplicateIn) -> Report
 
 
 @router.post("/reports/{report_id}/spam", response=ReportOut)
-def spam(request: HttpRequest, report_id: int) -> ReportOut:
+def spam(request: HttpRequest, report_id: Id) -> ReportOut:
     actor = actor_of(request)
     return _summary(do_mark_spam(access_report_by_id(actor, report_id), actor=actor))

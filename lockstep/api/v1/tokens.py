@@ -17,6 +17,8 @@ from lockstep.accounts.tokens import (
     list_tokens_for,
 )
 from lockstep.api.auth import actor_of
+from lockstep.api.openapi import answers
+from lockstep.api.params import Id
 from lockstep.core import clock
 from lockstep.orgs.queries import list_memberships_for
 
@@ -67,6 +69,7 @@ def list_tokens(request: HttpRequest) -> list[TokenOut]:
     response={201: TokenCreatedOut},
     summary="Create an API token",
     description="Returns the token in `token`, once; store it now. At most 10 an hour.",
+    openapi_extra=answers(429),
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> TokenCreatedOut:
     actor = actor_of(request)
@@ -78,7 +81,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> TokenCreatedOut:
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def revoke_token(request: HttpRequest, token_id: int) -> None:
+def revoke_token(request: HttpRequest, token_id: Id) -> None:
     actor = actor_of(request)
     do_revoke_api_token(access_api_token_by_id(actor, token_id), actor=actor)
 

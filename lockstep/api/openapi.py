@@ -1,0 +1,137 @@
+"""The error answers in the OpenAPI document: every status an operation can give, with the
+one error shape of api/errors.py.
+
+ninja documents only the success of each operation. The errors come from one place
+(api/errors.py) and follow from what an operation is, so they are added here by rule, to
+every operation of the document:
+
+| the operation                                    | may answer                                  |
+|--------------------------------------------------|---------------------------------------------|
+| any                                              | 500 (a bug), 503 (no database), 507 (disk)  |
+| takes parameters or a body                       | 400 (the input did not parse or is refused) |
+| takes a body                                     | 413 (larger than the instance accepts)      |
+| needs a token or a session                       | 401                                         |
+| needs one, and writes (POST, PUT, PATCH, DELETE) | 403 (not allowed; CSRF), 409 (state)        |
+| has a path parameter (an id, a token)            | 404 (missing or not yours: one answer)      |
+
+What a rule cannot know, an operation says itself with `openapi_extra=answers(…)`: 429 where a
+rate limit applies, 401 and 403 on a public operation that still reads a credential (a bad
+token is refused, a session must send its CSRF token), 404 where a body names an object, 409
+on a public operation that can conflict. tests/contract (schemathesis against a served
+instance) fails on any status an operation gives that the document does not list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
+from typing_extensions import override
+
+ERROR_SCHEMA = "Error"
+REASONS = {
+    400: "The input did not parse, or the request is refused as asked (`invalid` or another "
+    "`code`); `field` names the input at fault.",
+    401: "No token or session (`not_authenticated`), or a token that is unknown or revoked "
+    "(`invalid_token`).",
+    403: "Not allowed (`permission_denied`), or a session request without its CSRF token "
+    "(`csrf_failed`).",
+    404: "No such object, or not one the caller may see: the same answer (`not_found`).",
+    409: "The object's state does not allow this now (`conflict`, or a more precise `code`).",
+    413: "The request body is larger than the instance accepts (`too_large`).",
+    429: "Too many requests (`rate_limited`): try again after `Retry-After` seconds.",
+    500: "A bug on the server (`server_error`); it has been logged.",
+    503: "The database cannot be reached (`unavailable`): try again after `Retry-After`.",
+    507: "The server's disk is full (`insufficient_storage`): try again after `Retry-After`.",
+}
+HEADERS = {
+    401: {"WWW-Authenticate": 'Bearer realm="lockstep", and error="invalid_token" for a bad token'},
+    429: {"Retry-After": "Seconds to wait."},
+    503: {"Retry-After": "Seconds to wait."},
+    507: {"Retry-After": "Seconds to wait."},
+}
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def error_schema() -> dict[str, Any]:
+    nullable_string = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    detail = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "Stable: clients branch on it."},
+            "message": {"type": "string", "description": "For a human."},
+            "field": {**nullable_string, "description": "The input at fault, dotted."},
+        },
+        "required": ["code", "message", "field"],
+    }
+    return {
+        "title": ERROR_SCHEMA,
+        "type": "object",
+        "properties": {"error": detail},
+        "required": ["error"],
+    }
+
+
+def error_response(status: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": REASONS[status],
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}
+        },
+    }
+    headers = HEADERS.get(status)
+    if headers:
+        answer["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return answer
+
+
+def answers(*statuses: int) -> dict[str, Any]:
+    """`openapi_extra` for the error statuses of an operation that no rule above gives it."""
+    return {"responses": {str(status): error_response(status) for status in statuses}}
+
+
+def statuses_by_rule(method: str, operation: dict[str, Any]) -> set[int]:
+    parameters = operation.get("parameters") or []
+    has_body = "requestBody" in operation
+    statuses = {500, 503, 507}
+    if parameters or has_body:
+        statuses.add(400)
+    if has_body:
+        statuses.add(413)
+    if operation.get("security"):
+        statuses.add(401)
+        if method in UNSAFE_METHODS:
+            statuses |= {403, 409}
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        statuses.add(404)
+    return statuses
+
+
+def add_error_answers(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation of `document` gets the error answers it can give (in place)."""
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})[ERROR_SCHEMA] = error_schema()
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            # ninja's own keys are numbers, answers()' are strings: one kind, in order.
+            responses = {str(status): answer for status, answer in operation["responses"].items()}
+            for status in statuses_by_rule(method, operation):
+                responses.setdefault(str(status), error_response(status))
+            operation["responses"] = dict(sorted(responses.items()))
+    return document
+
+
+class LockstepNinjaAPI(NinjaAPI):
+    """ninja's API, whose OpenAPI document lists the error answers too."""
+
+    @override
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        add_error_answers(document)
+        return document
