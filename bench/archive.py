@@ -781,6 +781,9 @@ def _setup(data_dir: str, database_url: str | None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from lockstep.mailgw.outbound.protect import list_secret_key
+
+    list_secret_key()  # as `lockstep serve` does at first start: the posts made here need it
 
 
 @dataclass

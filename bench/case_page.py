@@ -96,7 +96,6 @@ def _build(vendors: int, posts: int, vulns: int) -> tuple[int, object]:
             vendor.seats[0],
             vuln,
             status=Status.FIX_READY,
-            user=world.vendor_user,
             actor=vendor_actor,
         )
     assert Participant.objects.filter(case=world.case).count() >= vendors

@@ -3,7 +3,7 @@
 A case under embargo is published at its disclosure date by a task (`tasks.publish_at_date`),
 or by the sweep when no worker ran then (`tasks.catch_up`). Two numbers tell whether that
 works: how long after its date the last such case was published (`Case.published_at` minus
-`Case.disclosure_at`, set once by `publication.publish_locked`), and which cases are past
+`Case.disclosure_at`, set once by `actions.publication.publish_locked`), and which cases are past
 their date and still not public. A broken embargo is published early on purpose and is not
 counted.
 """

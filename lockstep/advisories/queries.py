@@ -24,6 +24,8 @@ def public_advisories(now: datetime) -> QuerySet[Advisory]:
 
 
 def access_public_advisory(public_id: str, *, now: datetime) -> Advisory:
+    if "\x00" in public_id:  # no advisory has one, and PostgreSQL refuses to compare it
+        raise NotFound(NOT_FOUND)
     found = public_advisories(now).filter(public_id=public_id.upper()).first()
     if found is None:
         raise NotFound(NOT_FOUND)

@@ -164,6 +164,10 @@ def on_authentication_error(
 
 
 def on_http_error(request: HttpRequest, exc: HttpError, *, api: NinjaAPI) -> HttpResponse:
+    if isinstance(exc.__cause__, RequestValidationError):
+        # ninja wraps whatever the body parser raises in "Cannot parse request body"; the
+        # parser's own refusals (api/parsing.py) name the field, so they are answered as such.
+        return on_request_invalid(request, exc.__cause__, api=api)
     code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "error")
     return _answer(api, request, status=exc.status_code, code=code, message=exc.message)
 

@@ -56,11 +56,22 @@ def case_mail(case: Case, *, subject: str, text: str) -> MailSpec:
     )
 
 
+# The reporter reads every post on their tracking page but these; a reply by mail is a new
+# post, which the reporter reads: the copy says so.
+PARTICIPANTS_ONLY_NOTE = (
+    "[Participants only: the reporter does not see this post. A reply by mail becomes a post "
+    "the reporter reads; to keep it from them, answer in the case room and tick "
+    '"participants only".]'
+)
+
+
 def post_mail(case: Case, post: Post) -> MailSpec:
     """A post as mail: who wrote it, its text, and how many files wait in the case room."""
     attached = post.attachments.count()
     files = f"\n\n({attached} attachment(s) in the case room.)" if attached else ""
     mark = f"{UNVERIFIED_NOTE}\n\n" if post.unverified_sender else ""
+    if post.participants_only:
+        mark += f"{PARTICIPANTS_ONLY_NOTE}\n\n"
     return case_mail(
         case,
         subject=case.title,

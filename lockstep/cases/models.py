@@ -163,6 +163,9 @@ class Post(models.Model):
     # Posted from mail that no signature on file proves (a list that accepts unsigned mail,
     # or held mail a lead let through): shown, and mailed, as "sender not verified".
     unverified_sender = models.BooleanField(default=False)
+    # The reporter reads a case's posts on their tracking page; a post marked so is for the
+    # participating organisations only (queries.list_reporter_posts leaves it out).
+    participants_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -189,6 +189,12 @@ def list_posts(case: Case) -> QuerySet[Post]:
     )
 
 
+def list_reporter_posts(case: Case) -> QuerySet[Post]:
+    """The posts the reporter reads on their tracking page: all but those marked
+    participants only."""
+    return list_posts(case).filter(participants_only=False)
+
+
 def recent_posts(case: Case, *, page: int, per_page: int) -> dict[str, object]:
     """The newest posts first-page-first, shown oldest to newest within the page."""
     total = Post.objects.filter(case=case).count()

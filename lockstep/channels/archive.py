@@ -65,7 +65,8 @@ class SearchPage:
 
 def search(text: str, *, now: datetime, limit: int = 20, offset: int = 0) -> SearchPage:
     """Best matches first (then newest); only entries already public at `now`."""
-    query = " ".join(text.split())[:QUERY_MAX]
+    # A NUL is no word to look for, and PostgreSQL refuses a query holding one.
+    query = " ".join(text.replace("\x00", " ").split())[:QUERY_MAX]
     ids = _matching_ids(query, now=now, limit=limit + 1, offset=offset)
     found = ArchiveEntry.objects.in_bulk(ids)
     entries = [found[pk] for pk in ids if pk in found]

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from lockstep.accounts.queries import access_user_by_id
 from lockstep.cases.actions.opening import do_set_disclosure_date
 from lockstep.cases.actions.participants import (
     do_add_participant,
@@ -47,8 +46,9 @@ from lockstep.core.errors import Conflict, LockstepError, ValidationError
 from lockstep.cve.models import CveId
 from lockstep.cve.queries import cves_of_case, stale_reserved_for
 from lockstep.embargo import early
+from lockstep.web.downloads import content_disposition
 from lockstep.web.errors import domain_errors
-from lockstep.web.intake_forms import DateForm, PostForm
+from lockstep.web.intake_forms import CasePostForm, DateForm
 from lockstep.web.paging import page_number
 from lockstep.web.uploads import read_uploads
 
@@ -86,7 +86,7 @@ def waiting_dashboard(request: HttpRequest) -> HttpResponse:
 def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = from_request(request)
     access = access_case_by_id(actor, case_id)
-    do_mark_seen(access, access_user_by_id(actor, actor.user_id), actor=actor)
+    do_mark_seen(access, actor=actor)
     vulnerabilities = list_vulnerabilities(access.case)
     page = page_number(request, per_page=ROWS_PER_PAGE)
     waiting_only = request.GET.get("waiting") == "1"
@@ -110,7 +110,7 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
         **recent_posts(access.case, page=posts_page, per_page=POSTS_PER_PAGE),
         "timeline": timeline(access.case),
         "statuses": Status.choices,
-        "post_form": PostForm(),
+        "post_form": CasePostForm(),
         "date_form": DateForm(initial={"disclosure_at": access.case.disclosure_at}),
         "candidates": candidate_vendors(access) if access.can_lead else [],
         "embargo": embargo_view(access.case),
@@ -141,15 +141,23 @@ def _done(request: HttpRequest, case_id: int, error: LockstepError | None, ok: s
 def add_post(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = from_request(request)
     access = access_case_by_id(actor, case_id)
-    form = PostForm(request.POST, request.FILES)
+    form = CasePostForm(request.POST, request.FILES)
     if not form.is_valid():
         return _done(request, case_id, LockstepError("Write something first."), "")
+    participants_only = form.cleaned_data["participants_only"]
     try:
-        files = read_uploads(form.cleaned_data["attachments"])
-        do_add_post(access, body=form.cleaned_data["body"], files=files, actor=actor)
+        do_add_post(
+            access,
+            body=form.cleaned_data["body"],
+            files=read_uploads(form.cleaned_data["attachments"]),
+            participants_only=participants_only,
+            actor=actor,
+        )
     except USER_ERRORS as exc:
         return _done(request, case_id, exc, "")
-    return _done(request, case_id, None, "Posted.")
+    return _done(
+        request, case_id, None, "Posted for participants only." if participants_only else "Posted."
+    )
 
 
 @login_required
@@ -167,7 +175,6 @@ def set_status(request: HttpRequest, case_id: int) -> HttpResponse:
             vulnerability,
             status=_status(request.POST.get("status", "")),
             statement=request.POST.get("statement", ""),
-            user=access_user_by_id(actor, actor.user_id),
             actor=actor,
         )
     except USER_ERRORS as exc:
@@ -259,7 +266,7 @@ def attachment(request: HttpRequest, case_id: int, attachment_id: int) -> HttpRe
     access = access_case_by_id(from_request(request), case_id)
     found = access_attachment(access, attachment_id)
     response = HttpResponse(bytes(found.content), content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    response["Content-Disposition"] = content_disposition(found.filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from lockstep.advisories.actions.reporter_post import do_reporter_posted
 from lockstep.advisories.queries import reporter_duty
-from lockstep.cases.queries import list_posts, list_vulnerabilities
+from lockstep.cases.queries import list_reporter_posts, list_vulnerabilities
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import LockstepError, RateLimited
@@ -127,7 +127,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
         "messages_list": report.messages.select_related("author").order_by("created_at", "id"),
         "case": report.case,
-        "posts": list_posts(report.case) if report.case else [],
+        "posts": list_reporter_posts(report.case) if report.case else [],
         "vulnerabilities": list_vulnerabilities(report.case) if report.case else [],
         "message_form": message_form,
         "post_form": post_form,

@@ -73,6 +73,15 @@ class PostForm(forms.Form):
     attachments = MultipleFileField(required=False, label="Attach files (patches)")
 
 
+class CasePostForm(PostForm):
+    """A participant's post in the case room: the reporter reads it unless it is marked."""
+
+    participants_only = forms.BooleanField(
+        required=False,
+        label="Participants only: the reporter does not see this post",
+    )
+
+
 class AcceptForm(forms.Form):
     route = forms.ChoiceField(choices=ROUTE_CHOICES)
     override_reason = forms.CharField(

@@ -224,3 +224,68 @@ def test_the_real_api_answers_404_for_a_bad_path_parameter() -> None:
         "message": "No such API token.",
         "field": None,
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/search?q=a&offset=99999999999999999999", "offset"),
+        ("/api/v1/advisories?offset=1000001", "offset"),
+        ("/api/v1/cases/99999999999999999999", "case_id"),
+        ("/api/v1/cases/0/posts", "case_id"),
+    ],
+)
+def test_numbers_past_what_the_database_holds_are_400_not_500(path: str, field: str) -> None:
+    user = UserFactory()
+    _, plaintext = do_create_api_token(user, name="ci", actor=actor_for(user))
+    response = Client(raise_request_exception=False).get(
+        path, headers={"Authorization": f"Bearer {plaintext}"}
+    )
+    assert response.status_code == 400
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("invalid", field)
+
+
+@pytest.mark.django_db
+def test_a_body_past_the_upload_limit_is_413_json(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64
+    response = Client().post(
+        "/api/v1/query",
+        json.dumps({"package": {"purl": "x" * 200}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "too_large"
+
+
+def test_what_django_refuses_before_the_api_is_json_too(settings: Any) -> None:
+    unknown = Client().get("/api/v1/no-such-endpoint")
+    assert unknown.status_code == 404
+    assert error_of(unknown)["code"] == "not_found"
+    bad_host = Client().get("/api/v1/advisories", HTTP_HOST="evil.example")
+    assert bad_host.status_code == 400
+    assert error_of(bad_host)["code"] == "bad_request"
+    # Pages keep Django's own pages.
+    assert Client().get("/no-such-page/").status_code == 404
+    assert Client().get("/login/", HTTP_HOST="evil.example").status_code == 400
+
+
+@pytest.mark.django_db
+def test_text_with_a_nul_character_is_400_naming_the_field() -> None:
+    api_client = Client()
+    body = {"project": "x", "title": "a\x00b", "description": "d", "attachments": []}
+    submitted = api_client.post("/api/v1/reports", body, content_type="application/json")
+    assert submitted.status_code == 400
+    assert (error_of(submitted)["code"], error_of(submitted)["field"]) == ("invalid", "title")
+    nested = api_client.post(
+        "/api/v1/query", {"package": {"purl": "pkg:pypi/x\x00"}}, content_type="application/json"
+    )
+    assert error_of(nested)["field"] == "package.purl"
+    searched = api_client.get("/api/v1/search?q=quokka%00")
+    assert searched.status_code == 400
+    assert error_of(searched)["field"] == "q"
+    # A path parameter goes to its gatekeeper: no such advisory.
+    assert api_client.get("/api/v1/advisories/LOCKSTEP-2026-0001%00").status_code == 404
+    # The pages' search looks for the words around it.
+    assert api_client.get("/search/?q=quokka%00").status_code == 200

@@ -51,3 +51,59 @@ def test_input_and_output_schemas_are_separate(schema: dict[str, Any]) -> None:
 
 def test_there_are_no_interactive_docs_pulling_from_a_cdn(client: Client) -> None:
     assert client.get("/api/v1/docs").status_code == 404
+
+
+def _statuses(schema: dict[str, Any], path: str, method: str) -> set[str]:
+    return set(schema["paths"][f"/api/v1{path}"][method]["responses"])
+
+
+def test_every_operation_lists_its_errors_in_the_one_error_shape(schema: dict[str, Any]) -> None:
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    assert error["properties"]["error"]["required"] == ["code", "message", "field"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"500", "503", "507"} <= set(responses), (method, path)
+            for status, answer in responses.items():
+                if status >= "400":
+                    content = answer["content"]["application/json"]["schema"]
+                    assert content == {"$ref": "#/components/schemas/Error"}, (status, path)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "listed", "unlisted"),
+    [
+        # public, reads nothing from the caller
+        ("/advisories", "get", {"200", "400"}, {"401", "403", "404", "409", "413"}),
+        ("/advisories/{public_id}", "get", {"404"}, {"401", "409"}),
+        ("/query", "post", {"400", "413"}, {"401", "404"}),
+        # public, but a credential sent is checked; the body names a project; rate-limited
+        ("/reports", "post", {"201", "400", "401", "403", "404", "413", "429"}, {"409"}),
+        ("/track/{token}/public-post", "post", {"404", "409"}, {"401"}),
+        # authenticated reads and writes
+        ("/me", "get", {"200", "401"}, {"400", "403", "404", "409"}),
+        ("/tokens", "post", {"201", "400", "401", "403", "409", "413", "429"}, {"404"}),
+        ("/cases/{case_id}", "get", {"400", "401", "404"}, {"403", "409"}),
+        ("/cases/{case_id}/posts", "post", {"201", "400", "401", "403", "404", "409"}, set()),
+    ],
+)
+def test_each_operation_lists_the_statuses_it_can_give(
+    schema: dict[str, Any], path: str, method: str, listed: set[str], unlisted: set[str]
+) -> None:
+    statuses = _statuses(schema, path, method)
+    assert listed <= statuses
+    assert not unlisted & statuses
+
+
+def test_ids_and_offsets_are_bounded_where_the_database_would_refuse_them(
+    schema: dict[str, Any],
+) -> None:
+    parameters = {
+        p["name"]: p["schema"]
+        for p in schema["paths"]["/api/v1/cases/{case_id}/posts"]["get"]["parameters"]
+    }
+    assert (parameters["case_id"]["minimum"], parameters["case_id"]["maximum"]) == (1, 2**63 - 1)
+    assert (parameters["offset"]["minimum"], parameters["offset"]["maximum"]) == (0, 1_000_000)
+    post = schema["components"]["schemas"]["PostIn"]["properties"]
+    assert post["participants_only"]["default"] is False

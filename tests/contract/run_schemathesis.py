@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 MAINTAINER = "quinn@libquokka.example"  # the demo's upstream lead: cases, triage, tokens
@@ -66,8 +67,9 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], *, seconds: float
 
 
 @contextmanager
-def served(data_dir: Path, log: Path) -> Iterator[str]:
-    """`lockstep serve --demo` (no worker, no mail server) on a free port; yields its URL."""
+def served(data_dir: Path, log: Path, *, database_url: str = "") -> Iterator[str]:
+    """`lockstep serve --demo` (no worker, no mail server) on a free port; yields its URL.
+    SQLite in `data_dir`, or the (empty) PostgreSQL database at `database_url`."""
     port = free_port()
     env = {
         k: v
@@ -75,6 +77,8 @@ def served(data_dir: Path, log: Path) -> Iterator[str]:
         if not k.startswith(("LOCKSTEP_", "DJANGO_SETTINGS_MODULE"))
     }
     env["LOCKSTEP_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["LOCKSTEP_DATABASE_URL"] = database_url
     # Let generated reports reach the real submission path; the limit's 429 is documented.
     env["LOCKSTEP_REPORT_RATE"] = "1000"
     argv = [str(BIN / "lockstep"), "serve", "--demo", "--no-worker", "--no-smtpd"]
@@ -122,16 +126,76 @@ def api_token(base: str, *, email: str = MAINTAINER) -> str:
     return token
 
 
+def _call(base: str, token: str, method: str, path: str, body: object = None) -> Any:
+    request = urllib.request.Request(
+        f"{base}/api/v1{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.load(answer)
+    except urllib.error.HTTPError as exc:
+        msg = f"{method} {path}: {exc.code} {exc.read().decode(errors='replace')}"
+        raise RuntimeError(msg) from None
+
+
+def seed_world(base: str, token: str) -> dict[str, list[int | str]]:
+    """Beside the demo's public case: an open, embargoed case with a vulnerability, a report
+    waiting for triage, and the reporters' tracking tokens. Generated requests name these
+    (schemathesis dictionaries) as often as random ids, so they reach the actions."""
+    report = {"project": "libquokka", "title": "Use after free in quokka_close()"}
+    report["description"] = "Closing a stream twice frees the window twice."
+    waiting = _call(base, token, "POST", "/reports", report)
+    triaged = _call(base, token, "POST", "/reports", {**report, "title": "Overflow in inflate"})
+    accept = {"channel": "distros"}
+    case_id = _call(base, token, "POST", f"/reports/{triaged['id']}/accept", accept)["case_id"]
+    vulnerability = {"title": "Overflow in inflate", "cvss3": ""}
+    vuln = _call(base, token, "POST", f"/cases/{case_id}/vulnerabilities", vulnerability)
+    advisories = _call(base, token, "GET", "/advisories")
+    cases = [row["id"] for row in _call(base, token, "GET", "/cases")]
+    return {
+        "case_id": cases,
+        "report_id": [waiting["id"], triaged["id"]],
+        "vuln_id": [vuln["id"]],
+        "token": [waiting["token"], triaged["token"]],
+        "public_id": [row["id"] for row in advisories],
+        "project": ["libquokka"],
+    }
+
+
+def config_file(folder: Path, known: dict[str, list[int | str]]) -> Path:
+    """schemathesis.toml: each known value list as a dictionary, used for half the requests."""
+    lines = []
+    for name, values in known.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+    lines.append("[parameters]")
+    for name in known:
+        where = "body" if name == "project" else "path"
+        lines.append(f'"{where}.{name}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    path = folder / "schemathesis.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 # Revoking a token is the one operation that can take the run's own token away (its id is
 # small, and so are generated ids): it runs last, alone, after everything else was tested.
 REVOKE = "/api/v1/tokens/{token_id}"
 
 
 def schemathesis_argv(
-    base: str, token: str, *, max_examples: int, seed: int | None, extra: Sequence[str]
+    base: str,
+    token: str,
+    *,
+    config: Path,
+    max_examples: int,
+    seed: int | None,
+    extra: Sequence[str],
 ) -> list[str]:
-    argv = [str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json"]
-    argv += ["--checks", CHECKS, "--header", f"Authorization: Bearer {token}"]
+    argv = [str(BIN / "schemathesis"), "--config-file", str(config), "run"]
+    argv += [f"{base}/api/v1/openapi.json", "--checks", CHECKS]
+    argv += ["--header", f"Authorization: Bearer {token}"]
     # Stateful sequences would take many minutes; single requests cover every status.
     argv += ["--phases", "examples,coverage,fuzzing", "--max-examples", str(max_examples)]
     argv += ["--workers", "1", "--request-timeout", "30", "--no-shrink"]
@@ -140,14 +204,24 @@ def schemathesis_argv(
     return [*argv, *extra]
 
 
-def run(*, max_examples: int, seed: int | None, extra: Sequence[str], keep: Path | None) -> int:
+def run(
+    *,
+    max_examples: int,
+    seed: int | None,
+    extra: Sequence[str] = (),
+    keep: Path | None = None,
+    database_url: str = "",
+) -> int:
     with tempfile.TemporaryDirectory(prefix="lockstep-contract-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / "serve.log"
-        with served(folder / "data", log) as base:
+        with served(folder / "data", log, database_url=database_url) as base:
             token = api_token(base)
-            argv = schemathesis_argv(base, token, max_examples=max_examples, seed=seed, extra=extra)
+            config = config_file(folder, seed_world(base, token))
+            argv = schemathesis_argv(
+                base, token, config=config, max_examples=max_examples, seed=seed, extra=extra
+            )
             codes = [
                 # In the temporary folder: schemathesis keeps a cache of failures where it runs.
                 subprocess.run([*argv, *selection], cwd=folder, check=False).returncode
@@ -164,9 +238,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the data folder and log")
+    parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
     parser.add_argument("extra", nargs="*", help="more schemathesis arguments (after --)")
     args = parser.parse_args(argv)
-    return run(max_examples=args.max_examples, seed=args.seed, extra=args.extra, keep=args.keep)
+    return run(
+        max_examples=args.max_examples,
+        seed=args.seed,
+        extra=args.extra,
+        keep=args.keep,
+        database_url=args.database_url,
+    )
 
 
 if __name__ == "__main__":

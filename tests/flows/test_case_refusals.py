@@ -95,7 +95,6 @@ def test_vulnerability_refusals(world: CaseWorld) -> None:
             vuln,
             status=Status.AFFECTED,
             statement="x" * 5001,
-            user=world.maintainer,
             actor=actor,
         )
     other = build_case_world(tag="-2")
@@ -108,7 +107,6 @@ def test_vulnerability_refusals(world: CaseWorld) -> None:
             lead.seats[0],
             other_vuln,
             status=Status.AFFECTED,
-            user=world.maintainer,
             actor=actor,
         )
 

@@ -47,6 +47,7 @@ from lockstep.channels.models import ChannelKind, PublicPost
 from lockstep.core.errors import Conflict, PermissionDenied, ValidationError
 from lockstep.core.links import case_url
 from lockstep.embargo.reminders import Kind
+from lockstep.intake.models import MessageKind, Report, ReportMessage
 from lockstep.mailgw.models import OutboundMessage, Protection
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world
@@ -291,7 +292,6 @@ def test_reminders_go_to_those_not_ready_once() -> None:
                 vuln,
                 status=Status.FIX_READY,
                 statement="",
-                user=world.maintainer,
                 actor=lead,
             )
     with time_machine.travel("2026-11-30 14:00:00+00:00", tick=False):
@@ -325,6 +325,21 @@ def test_silent_reporter_is_replaced_after_the_grace_period() -> None:
         assert PublicPost.objects.count() == 1
         with pytest.raises(Conflict):
             do_reporter_posted(world.submitted.report, url="", actor=actor_for(world.maintainer))
+
+
+def test_a_reporter_who_posts_is_asked_on_the_tracking_page_and_by_mail() -> None:
+    world = _world(reporter_posts=True)
+    Report.objects.filter(pk=world.submitted.report.pk).update(reporter_email="rita@example.org")
+    with time_machine.travel(AT, tick=False):
+        advisory = do_publish_due(world.case.pk, actor=actor_for(world.maintainer))
+    assert advisory is not None
+    asked = OutboundMessage.objects.get(to_address="rita@example.org")
+    assert asked.subject == f"Please post: {advisory.post_subject}"
+    assert asked.protection == Protection.PLAIN  # public by now: the advisory is out
+    assert "2026-12-01 15:00 UTC, Lockstep posts it for you" in asked.body
+    assert advisory.post_body in asked.body
+    message = ReportMessage.objects.get(report=world.submitted.report, body=asked.body)
+    assert message.kind == MessageKind.SYSTEM
 
 
 def test_tasks_remind_publish_and_chase_the_reporter() -> None:

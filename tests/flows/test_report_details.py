@@ -68,9 +68,7 @@ def test_rows_name_themselves() -> None:
     actor = actor_for(world.maintainer)
     lead = access_case_by_id(actor, world.case.pk)
     vuln = do_add_vulnerability(lead, VulnerabilityInput(title="Overflow"), actor=actor)
-    status = do_set_status(
-        lead, lead.seats[0], vuln, status=Status.AFFECTED, user=world.maintainer, actor=actor
-    )
+    status = do_set_status(lead, lead.seats[0], vuln, status=Status.AFFECTED, actor=actor)
     post = do_add_post(
         lead, body="p", files=[UploadedFile("f.patch", "text/x-diff", b"-")], actor=actor
     )

@@ -203,7 +203,6 @@ def test_statuses_tell_no_response_from_not_affected() -> None:
         vendor.seats[0],
         vuln,
         status=Status.NOT_AFFECTED,
-        user=world.vendor_user,
         actor=vendor_actor,
     )
     rows = {row.participant.org.slug: row for row in status_matrix(world.case, [vuln])}
@@ -225,7 +224,6 @@ def test_statuses_tell_no_response_from_not_affected() -> None:
             vendor.seats[0],
             vuln,
             status=Status.AFFECTED,
-            user=world.listed_only_user,
             actor=actor_for(world.listed_only_user),
         )
 
@@ -234,9 +232,9 @@ def test_participants_seen_posts_and_removal() -> None:
     world = build_case_world()
     vendor_actor = actor_for(world.vendor_user)
     vendor = access_case_by_id(vendor_actor, world.case.pk)
-    assert do_mark_seen(vendor, world.vendor_user, actor=vendor_actor) == 1
+    assert do_mark_seen(vendor, actor=vendor_actor) == 1
     again = access_case_by_id(vendor_actor, world.case.pk)
-    assert do_mark_seen(again, world.vendor_user, actor=vendor_actor) == 0
+    assert do_mark_seen(again, actor=vendor_actor) == 0
     post = do_add_post(again, body="Patch attached <script>x</script>", actor=vendor_actor)
     assert "<script>" not in post.body_html
     assert post.author_org == world.vendor

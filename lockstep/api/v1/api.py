@@ -20,6 +20,7 @@ from __future__ import annotations
 from lockstep.api.auth import API_AUTH
 from lockstep.api.errors import install_error_handlers
 from lockstep.api.openapi import LockstepNinjaAPI
+from lockstep.api.parsing import NulRefusingParser
 from lockstep.api.v1 import advisories, cases, embargo, reports, tokens
 
 api = LockstepNinjaAPI(
@@ -31,6 +32,7 @@ api = LockstepNinjaAPI(
     docs_url=None,  # the interactive docs load from a CDN; the schema is at openapi.json
     openapi_url="/openapi.json",
     auth=API_AUTH,
+    parser=NulRefusingParser(),  # text with a NUL character is a 400 (api/parsing.py)
 )
 install_error_handlers(api)
 

@@ -9,7 +9,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from lockstep.accounts.queries import access_user_by_id
 from lockstep.api.auth import actor_of
 from lockstep.api.params import Id, Offset
 from lockstep.cases.actions.opening import do_set_disclosure_date
@@ -112,6 +111,10 @@ class CaseDetailOut(CaseOut):
 
 class PostIn(Schema):
     body: str = Field(min_length=1, max_length=100_000)
+    participants_only: bool = Field(
+        default=False,
+        description="The reporter reads every post on their tracking page, but not this one.",
+    )
 
 
 class PostOut(Schema):
@@ -120,6 +123,7 @@ class PostOut(Schema):
     org: str | None
     body: str
     body_html: str
+    participants_only: bool
     created_at: datetime
 
 
@@ -202,6 +206,7 @@ def _post(post: Post) -> PostOut:
         org=post.author_org.slug if post.author_org else None,
         body=post.body,
         body_html=post.body_html,
+        participants_only=post.participants_only,
         created_at=post.created_at,
     )
 
@@ -219,7 +224,7 @@ def cases(request: HttpRequest) -> list[CaseOut]:
 def case_detail(request: HttpRequest, case_id: Id) -> CaseDetailOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
-    do_mark_seen(access, access_user_by_id(actor, actor.user_id), actor=actor)
+    do_mark_seen(access, actor=actor)
     return _detail(access)
 
 
@@ -249,7 +254,10 @@ def posts(request: HttpRequest, case_id: Id, offset: Offset = 0, limit: int = 10
 def add_post(request: HttpRequest, case_id: Id, data: PostIn) -> PostOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
-    return _post(do_add_post(access, body=data.body, actor=actor))
+    post = do_add_post(
+        access, body=data.body, participants_only=data.participants_only, actor=actor
+    )
+    return _post(post)
 
 
 @router.post("/cases/{case_id}/disclosure-date", response=DateOut)
@@ -321,7 +329,6 @@ def set_status(request: HttpRequest, case_id: Id, vuln_id: Id, data: StatusIn) -
         access_vulnerability(access, vuln_id),
         status=data.status,
         statement=data.statement,
-        user=access_user_by_id(actor, actor.user_id),
         actor=actor,
     )
     return StatusOut(vulnerability_id=vuln_id, status=row.status, statement=row.statement)

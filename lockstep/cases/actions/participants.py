@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from lockstep.accounts.models import User
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case, require_lead
 from lockstep.cases.mail_queries import addresses_leaving_case
@@ -101,14 +100,14 @@ def do_invite_channel(access: CaseAccess, *, actor: Actor) -> list[Participant]:
 
 
 @transaction.atomic
-def do_mark_seen(access: CaseAccess, user: User, *, actor: Actor) -> int:
+def do_mark_seen(access: CaseAccess, *, actor: Actor) -> int:
     """Record the first view of the case by each of the viewer's organisations."""
     now = clock.now()
     unseen = [seat.pk for seat in access.seats if seat.first_seen_at is None]
     if not unseen:
         return 0
     marked = Participant.objects.filter(pk__in=unseen, first_seen_at__isnull=True).update(
-        first_seen_at=now, first_seen_by=user
+        first_seen_at=now, first_seen_by_id=actor.user_id
     )
     if marked:
         record_case(CaseTag.SEEN, access.case, actor=actor, data={"participants": unseen})
@@ -123,7 +122,6 @@ def do_set_status(  # noqa: PLR0913 - one statement's facts, each named
     *,
     status: Status,
     statement: str = "",
-    user: User,
     actor: Actor,
 ) -> VendorStatus:
     """An organisation says whether it is affected, has a fix ready, or has published."""
@@ -141,7 +139,7 @@ def do_set_status(  # noqa: PLR0913 - one statement's facts, each named
             "status": status,
             "statement": statement.strip(),
             "updated_at": clock.now(),
-            "updated_by": user,
+            "updated_by_id": actor.user_id,
         },
     )
     record_case(

@@ -38,9 +38,11 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     actor: Actor,
     author_label: str = "",
     unverified_sender: bool = False,
+    participants_only: bool = False,
 ) -> Post:
     """`author_label` names an author who is not the actor (mail released by a coordinator);
-    `unverified_sender` marks mail that no signature on file proves."""
+    `unverified_sender` marks mail that no signature on file proves; `participants_only`
+    keeps the post from the reporter (it is mailed to participants only, as every post is)."""
     text = body.strip()
     if not text:
         raise ValidationError("Write something first.", field="body")
@@ -56,6 +58,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
         body=text,
         body_html=render_markdown(text),
         unverified_sender=unverified_sender,
+        participants_only=participants_only,
         created_at=clock.now(),
     )
     store_attachments(case, post, files)
@@ -68,6 +71,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
             "post": post.pk,
             "attachments": [f.filename for f in files],
             "unverified_sender": unverified_sender,
+            "participants_only": participants_only,
         },
     )
     return post
@@ -84,10 +88,18 @@ def do_add_post(
     *,
     body: str,
     files: Sequence[UploadedFile] = (),
+    participants_only: bool = False,
     actor: Actor,
 ) -> Post:
-    """A participant writes in the case; the post is signed with their organisation."""
+    """A participant writes in the case; the post is signed with their organisation. The
+    reporter reads it on their tracking page unless it is `participants_only`."""
     org = access.seats[0].org if len(access.seats) == 1 else None
     return add_post(
-        access.case, body=body, files=files, author_id=actor.user_id, author_org=org, actor=actor
+        access.case,
+        body=body,
+        files=files,
+        author_id=actor.user_id,
+        author_org=org,
+        actor=actor,
+        participants_only=participants_only,
     )
