@@ -165,7 +165,9 @@ def _smtpd_argv() -> list[str]:
 
 
 class _Supervisor:
-    """Runs the web server and the worker as children in this process group.
+    """Runs the web server, the worker and the mail server as children in this process group,
+    and starts again any that stops on its own (after 1 s, doubling up to a minute while it
+    keeps failing): embedded mode must not need a human to restart a component.
 
     Ctrl-C in a terminal sends SIGINT to the whole group, so the children already have
     it: the supervisor only waits, and nudges with SIGTERM a child that has not stopped
@@ -174,11 +176,15 @@ class _Supervisor:
 
     GRACE_SECONDS = 3.0
     KILL_AFTER_SECONDS = 20.0
+    FIRST_BACKOFF, MAX_BACKOFF, HEALTHY_AFTER = 1.0, 60.0, 60.0
 
     def __init__(self, commands: Sequence[list[str]]) -> None:
         self.commands = commands
         self.children: list[subprocess.Popen[bytes]] = []
         self.stop_requested_at: float | None = None
+        self.started_at: list[float] = []
+        self.backoff: list[float] = []
+        self.restart_at: list[float | None] = []
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.stop_requested_at is None:
@@ -191,20 +197,47 @@ class _Supervisor:
             if child.poll() is None:
                 child.send_signal(signum)
 
+    def _start(self, index: int) -> subprocess.Popen[bytes]:
+        self.started_at[index] = time.monotonic()
+        return subprocess.Popen(self.commands[index])  # noqa: S603 - our own argv
+
     def run(self) -> int:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
-        self.children = [subprocess.Popen(command) for command in self.commands]  # noqa: S603
-        crashed = False
+        count = len(self.commands)
+        self.started_at, self.backoff = [0.0] * count, [self.FIRST_BACKOFF] * count
+        self.restart_at = [None] * count
+        self.children = [self._start(index) for index in range(count)]
         while self.stop_requested_at is None:
-            if any(child.poll() is not None for child in self.children):
-                sys.stderr.write("lockstep: a component stopped; stopping the others\n")
-                crashed = True
-                self._on_signal(signal.SIGTERM, None)
-                break
+            for index in range(count):
+                self._look_after(index)
             time.sleep(0.2)
         self._wait_for_children()
-        return 1 if crashed else 0
+        return 0
+
+    def _look_after(self, index: int) -> None:
+        """Notice a child that stopped, and start it again when its backoff has passed."""
+        now = time.monotonic()
+        due = self.restart_at[index]
+        if due is not None:
+            if now >= due and self.stop_requested_at is None:
+                self.restart_at[index] = None
+                self.children[index] = self._start(index)
+            return
+        code = self.children[index].poll()
+        if code is None:
+            return
+        if now - self.started_at[index] > self.HEALTHY_AFTER:
+            self.backoff[index] = self.FIRST_BACKOFF  # it had been running well
+        wait = self.backoff[index]
+        self.backoff[index] = min(wait * 2, self.MAX_BACKOFF)
+        self.restart_at[index] = now + wait
+        name = " ".join(self.commands[index][2:4])
+        sys.stderr.write(
+            f"lockstep: a component stopped ({name}, exit {code}); starting it again in "
+            f"{wait:g} s\n"
+        )
+        sys.stderr.flush()
 
     def _wait_for_children(self) -> None:
         assert self.stop_requested_at is not None  # noqa: S101 - set before we get here
