@@ -25,6 +25,7 @@ from lockstep.cases.models import (
 from lockstep.cases.policy import can_lead_case, can_view_case
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
+from lockstep.core.paging import ID_MAX
 from lockstep.orgs.models import Organization
 from lockstep.orgs.queries import org_ids_of
 
@@ -231,8 +232,10 @@ def seat_of(access: CaseAccess, org_slug: str | None = None) -> Participant:
 
 
 def _as_id(raw: str | int) -> int:
+    """An id from a form field; 0 (no row) for anything else, or past what a row can have."""
     text = str(raw)
-    return int(text) if text.isdigit() else 0
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    return number if number <= ID_MAX else 0
 
 
 def access_vulnerability(access: CaseAccess, raw_id: str | int) -> Vulnerability:

@@ -30,6 +30,7 @@ from lockstep.cases.queries import CaseAccess, access_case_by_id, access_vulnera
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import Conflict, ValidationError
+from lockstep.core.paging import ID_MAX
 from lockstep.cve.actions.rejecting import reject_cve
 from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.cve.client import CveAuthorityError
@@ -43,7 +44,7 @@ PREVIEW_ID = "LOCKSTEP-PREVIEW"
 
 def _id(request: HttpRequest, name: str) -> int:
     raw = request.POST.get(name, "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > ID_MAX:
         raise ValidationError("Pick an item first.", field=name)
     return int(raw)
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 
 from lockstep.web import (
     advisories,
@@ -12,9 +12,11 @@ from lockstep.web import (
     triage,
     views,
 )
+from lockstep.web.paging import IdConverter
 from lockstep.web.tokens import my_tokens
 
 app_name = "web"
+register_converter(IdConverter, "id")  # ids the database can hold (web/paging.py)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,7 +30,7 @@ urlpatterns = [
     path("channels/<slug:slug>/mail/", lists.channel_mail, name="channel-mail"),
     path("channels/<slug:slug>/publish/", lists.post_public, name="channel-publish"),
     path("lists/<slug:slug>/", lists.archive, name="public-archive"),
-    path("lists/<slug:slug>/<int:post_id>/", lists.public_post, name="public-post"),
+    path("lists/<slug:slug>/<id:post_id>/", lists.public_post, name="public-post"),
     path("list-key.asc", lists.list_key, name="list-key"),
     path("account/mail/", lists.mail_settings, name="mail-settings"),
     # Intake: public, no account needed.
@@ -44,16 +46,16 @@ urlpatterns = [
     path("track/<str:token>/", intake.track, name="track"),
     # Triage: the upstream team's inbox.
     path("triage/", triage.inbox, name="triage"),
-    path("triage/<int:report_id>/", triage.report_detail, name="triage-report"),
-    path("triage/<int:report_id>/accept/", triage.accept, name="triage-accept"),
-    path("triage/<int:report_id>/decline/", triage.decline, name="triage-decline"),
-    path("triage/<int:report_id>/duplicate/", triage.duplicate, name="triage-duplicate"),
-    path("triage/<int:report_id>/spam/", triage.spam, name="triage-spam"),
+    path("triage/<id:report_id>/", triage.report_detail, name="triage-report"),
+    path("triage/<id:report_id>/accept/", triage.accept, name="triage-accept"),
+    path("triage/<id:report_id>/decline/", triage.decline, name="triage-decline"),
+    path("triage/<id:report_id>/duplicate/", triage.duplicate, name="triage-duplicate"),
+    path("triage/<id:report_id>/spam/", triage.spam, name="triage-spam"),
     # Outbound mail: held copies, and the embedded mode's outbox folder.
     path("outbox/", outbox.outbox, name="outbox"),
-    path("outbox/<int:row_id>/", outbox.decide, name="outbox-decide"),
-    path("outbox/<int:row_id>/retry-now/", outbox.retry_now, name="outbox-retry-now"),
-    path("outbox/inbound/<int:message_id>/", outbox.decide_inbound, name="inbound-decide"),
+    path("outbox/<id:row_id>/", outbox.decide, name="outbox-decide"),
+    path("outbox/<id:row_id>/retry-now/", outbox.retry_now, name="outbox-retry-now"),
+    path("outbox/inbound/<id:message_id>/", outbox.decide_inbound, name="inbound-decide"),
     # Public advisories and the archive (no login; nothing before its time).
     path("advisories/", advisories.advisory_list, name="advisories"),
     path("advisories/feed.atom", advisories.advisory_feed, name="advisory-feed"),
@@ -81,19 +83,19 @@ urlpatterns = [
     path("search/", advisories.archive_search, name="search"),
     path("archive/feed.atom", advisories.archive_feed, name="archive-feed"),
     # The embargo in a case.
-    path("cases/<int:case_id>/embargo/", embargo.embargo_action, name="case-embargo"),
-    path("cases/<int:case_id>/advisory/", embargo.advisory_preview, name="case-advisory"),
+    path("cases/<id:case_id>/embargo/", embargo.embargo_action, name="case-embargo"),
+    path("cases/<id:case_id>/advisory/", embargo.advisory_preview, name="case-advisory"),
     # The case room.
     path("cases/", cases.case_list, name="cases"),
     path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),
-    path("cases/<int:case_id>/", cases.case_room, name="case"),
-    path("cases/<int:case_id>/posts/", cases.add_post, name="case-post"),
-    path("cases/<int:case_id>/status/", cases.set_status, name="case-status"),
-    path("cases/<int:case_id>/date/", cases.set_date, name="case-date"),
-    path("cases/<int:case_id>/participants/", cases.participants, name="case-participants"),
-    path("cases/<int:case_id>/vulnerabilities/", cases.add_vulnerability, name="case-vuln"),
+    path("cases/<id:case_id>/", cases.case_room, name="case"),
+    path("cases/<id:case_id>/posts/", cases.add_post, name="case-post"),
+    path("cases/<id:case_id>/status/", cases.set_status, name="case-status"),
+    path("cases/<id:case_id>/date/", cases.set_date, name="case-date"),
+    path("cases/<id:case_id>/participants/", cases.participants, name="case-participants"),
+    path("cases/<id:case_id>/vulnerabilities/", cases.add_vulnerability, name="case-vuln"),
     path(
-        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        "cases/<id:case_id>/attachments/<id:attachment_id>/",
         cases.attachment,
         name="case-attachment",
     ),

@@ -10,15 +10,16 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
-from django.test import Client
+from django.test import Client, RequestFactory
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.testing import TestClient
 
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.api.auth import API_AUTH, CsrfFailed, NotAuthenticated, actor_of
-from lockstep.api.errors import install_error_handlers
+from lockstep.api.errors import bad_request, install_error_handlers
 from lockstep.core.errors import (
     Conflict,
     LockstepError,
@@ -289,3 +290,9 @@ def test_text_with_a_nul_character_is_400_naming_the_field() -> None:
     assert api_client.get("/api/v1/advisories/LOCKSTEP-2026-0001%00").status_code == 404
     # The pages' search looks for the words around it.
     assert api_client.get("/search/?q=quokka%00").status_code == 200
+
+
+def test_a_body_django_refuses_before_the_api_is_413_json_too() -> None:
+    answer = bad_request(RequestFactory().post("/api/v1/query"), RequestDataTooBig("big"))
+    assert answer.status_code == 413
+    assert json.loads(answer.content)["error"]["code"] == "too_large"

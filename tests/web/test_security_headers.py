@@ -86,7 +86,7 @@ def test_an_attachment_name_outside_ascii_is_sent_as_rfc_6266_says(client: Clien
     assert plain["Content-Disposition"] == 'attachment; filename="fix.patch"'
 
 
-def test_a_page_number_past_any_list_is_400_not_500(client: Client) -> None:
+def test_a_page_number_past_any_list_is_400_and_an_id_past_any_row_404(client: Client) -> None:
     ChannelFactory(name="oss-security", slug="oss-security", kind=ChannelKind.PUBLIC)
     for path in ("/search/?q=a&page=", "/advisories/?page=", "/lists/oss-security/?page="):
         assert client.get(f"{path}{HUGE}").status_code == 400, path
@@ -98,3 +98,14 @@ def test_a_page_number_past_any_list_is_400_not_500(client: Client) -> None:
     assert client.get(f"{room}?page={HUGE}").status_code == 400
     assert client.get(f"{room}?posts={HUGE}").status_code == 400
     assert client.get(f"{room}?page=3&posts=2").status_code == 200
+    # An id past what the database holds names no page.
+    assert client.get(f"/cases/{HUGE}/").status_code == 404
+    assert client.get(f"/cases/{world.case.pk}/attachments/{HUGE}/").status_code == 404
+    lead = Client()
+    lead.force_login(world.maintainer)
+    remove = {"action": "remove", "participant": HUGE}
+    assert lead.post(f"{room}participants/", remove).status_code == 404
+    decide = {"action": "decide-extension", "request": HUGE, "decision": "grant"}
+    refused = lead.post(f"{room}embargo/", decide, follow=True)
+    assert refused.status_code == 200
+    assert b"Pick an item first." in refused.content

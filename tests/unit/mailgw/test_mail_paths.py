@@ -84,6 +84,7 @@ def test_long_or_non_ascii_headers_are_encoded() -> None:
     assert encode_header("X-Test", "one\r\nInjected: yes") == b"X-Test: one Injected: yes\r\n"
 
 
+@pytest.mark.django_db(transaction=True)  # receive() closes its thread's connections
 def test_a_store_failure_asks_the_sender_to_try_again(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_args: object, **_kwargs: object) -> InboundMessage:
         raise OSError("disk full")
