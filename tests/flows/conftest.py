@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from lockstep.mailin.smtpd import make_controller
+from tests.flows.private_postgres import PrivateCluster
 from tests.flows.test_serve import free_port
 
 
@@ -20,3 +21,16 @@ def smtpd_port() -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def cluster() -> Iterator[PrivateCluster]:
+    """A private PostgreSQL cluster of the test's own, to stop and start under running
+    processes (`private_postgres.skip_reason()` says when a machine cannot)."""
+    cluster = PrivateCluster()
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()

@@ -102,17 +102,6 @@ class SlowSink:
 
 
 @pytest.fixture
-def cluster() -> Iterator[PrivateCluster]:
-    cluster = PrivateCluster()
-    try:
-        cluster.init()
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
-
-
-@pytest.fixture
 def sink() -> Iterator[tuple[SlowSink, int]]:
     handler, port = SlowSink(delay=0.2), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)

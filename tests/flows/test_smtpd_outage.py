@@ -7,7 +7,6 @@ from __future__ import annotations
 import smtplib
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from tests.flows.test_serve import free_port
 
 pytestmark = pytest.mark.skipif(bool(skip_reason()), reason=skip_reason() or "n/a")
 MAIL = b"From: rae@research.example\r\nSubject: Overflow\r\n\r\nDetails.\r\n"
-
-
-@pytest.fixture
-def cluster() -> Iterator[PrivateCluster]:
-    cluster = PrivateCluster()
-    try:
-        cluster.init()
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
 
 
 def _rcpt(port: int, to: str) -> tuple[int, bytes]:
