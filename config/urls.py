@@ -1,3 +1,5 @@
+from allauth.mfa.totp import views as totp_views
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views import defaults
@@ -7,6 +9,7 @@ from lockstep.api.v1.api import api
 from lockstep.monitoring.views import metrics
 from lockstep.web import errors as web_errors
 from lockstep.web import securitytxt, views, wkd
+from lockstep.web.signin import SigninView
 
 # The Web Key Directory's names: z-base-32 of a SHA-1 (lockstep.mailgw.wkd).
 WKD_HASH = r"(?P<hashed>[ybndrfg8ejkmcpqxot1uwisza345h769]{32})"
@@ -22,6 +25,17 @@ urlpatterns = [
     re_path(rf"^\.well-known/openpgpkey/{WKD_DOMAIN}/policy$", wkd.policy, name="wkd-policy-at"),
     re_path(rf"^\.well-known/openpgpkey/{WKD_DOMAIN}/hu/{WKD_HASH}$", wkd.key, name="wkd-key-at"),
     path("api/v1/", api.urls),
+    # Signing in, passwords, second factors, sessions (django-allauth), at /login/, /mfa/, …
+    path("login/", SigninView.as_view(), name="account_login"),
+    # An account's address is its login name, changed by nobody but an operator: no page for it.
+    path("email/", views.no_such_page),
+    # The TOTP page shows its QR code as a data: image; that page alone may show one.
+    path(
+        "2fa/totp/activate/",
+        csp_update({"img-src": ["data:"]})(totp_views.activate_totp),
+        name="mfa_activate_totp",
+    ),
+    path("", include("allauth.urls")),
     path("", include("lockstep.web.urls")),
 ]
 

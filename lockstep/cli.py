@@ -1,5 +1,5 @@
-"""The `lockstep` command: serve, web, worker, smtpd, createadmin, demo, audit verify, backup,
-restore, manage."""
+"""The `lockstep` command: serve, web, worker, smtpd, createadmin, deactivate-user,
+reactivate-user, invite, demo, audit verify, backup, restore, manage."""
 
 from __future__ import annotations
 
@@ -48,9 +48,11 @@ def _prepare(*, demo: bool, migrate: bool = True) -> None:
     if migrate:
         _manage("migrate", "--noinput", "--verbosity", "0")
     _setup_django()
+    from lockstep.ops.datadir import warn_about_loose_modes  # noqa: PLC0415 - after setup
     from lockstep.ops.startup import collect_static  # noqa: PLC0415 - after setup
 
     collect_static()  # WhiteNoise serves by its manifest: every HTML page needs it
+    warn_about_loose_modes()  # what another local user could read in the data folder
     if demo:
         _manage("lockstep_demo")
 
@@ -255,8 +257,14 @@ class _Supervisor:
 def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     if _is_loopback(args.host):
-        # A browser on this machine reaches 127.0.0.1 over plain HTTP.
+        # A browser on this machine reaches 127.0.0.1 over plain HTTP (for WebAuthn too:
+        # browsers count http://localhost as a secure origin).
         os.environ.setdefault("LOCKSTEP_HTTPS", "0")
+        os.environ.setdefault("LOCKSTEP_WEBAUTHN_INSECURE_ORIGIN", "1")
+    if args.demo:
+        # The demo's accounts are for trying Lockstep out: no second factor is required of
+        # them (one can still be added). A real instance keeps production's requirement.
+        os.environ.setdefault("LOCKSTEP_REQUIRE_SECOND_FACTOR", "0")
     _prepare(demo=False)
     if not _list_key_ready(args):  # before the demo's posts: a new instance gets its key first
         return 1
@@ -278,6 +286,31 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
         argv.append("--password-stdin")
     _manage(*argv)
     return 0
+
+
+def _command(*argv: str) -> int:
+    """Run a management command; a refusal (CommandError) is one line on stderr and exit 1."""
+    _setup_django()
+    from django.core.management import CommandError, call_command  # noqa: PLC0415
+
+    try:
+        call_command(*argv)
+    except CommandError as exc:
+        sys.stderr.write(f"lockstep: {exc}\n")
+        return 1
+    return 0
+
+
+def cmd_deactivate_user(args: argparse.Namespace) -> int:
+    return _command("lockstep_deactivate_user", args.email)
+
+
+def cmd_reactivate_user(args: argparse.Namespace) -> int:
+    return _command("lockstep_reactivate_user", args.email)
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    return _command("lockstep_invite", args.email, "--org", args.org, "--role", args.role)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -360,6 +393,25 @@ def _add_list_key_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deactivate = sub.add_parser(
+        "deactivate-user",
+        help="close an account: logged out everywhere, tokens revoked, waiting mail cancelled",
+    )
+    deactivate.add_argument("email", metavar="EMAIL")
+    deactivate.set_defaults(func=cmd_deactivate_user)
+    reactivate = sub.add_parser("reactivate-user", help="open a deactivated account again")
+    reactivate.add_argument("email", metavar="EMAIL")
+    reactivate.set_defaults(func=cmd_reactivate_user)
+    invite = sub.add_parser(
+        "invite", help="invite EMAIL to an organisation (mails the link, and prints it)"
+    )
+    invite.add_argument("email", metavar="EMAIL")
+    invite.add_argument("--org", required=True, metavar="SLUG", help="the organisation's slug")
+    invite.add_argument("--role", choices=["admin", "member"], default="member")
+    invite.set_defaults(func=cmd_invite)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lockstep", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -388,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     admin.set_defaults(func=cmd_createadmin)
+    _add_account_commands(sub)
     sub.add_parser("demo", help="fill an empty instance with a demo world").set_defaults(
         func=cmd_demo
     )
@@ -410,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # What Lockstep creates (database, keys, backups, mail copies) is its user's alone.
+    # What Lockstep creates (database, keys, backups, mail copies) is its user's alone; the
+    # processes `serve` starts, and gunicorn's workers, inherit the umask.
     os.umask(0o077)
     args = build_parser().parse_args(argv)
     try:

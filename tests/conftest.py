@@ -14,6 +14,7 @@ from lockstep.audit.models import AuditChainHead
 from lockstep.core.actor import Actor
 from lockstep.mailgw.outbound.protect import list_secret_key
 from tests.factories.keys import KeyPair, key_pair
+from tests.factories.signin import sign_in
 
 
 def actor_for(user: User) -> Actor:
@@ -28,8 +29,7 @@ def system() -> Actor:
 @pytest.fixture
 def login(client: Client) -> Callable[[User], Client]:
     def _login(user: User) -> Client:
-        client.force_login(user)
-        return client
+        return sign_in(client, user)
 
     return _login
 

@@ -8,6 +8,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 
+from config.settings.accounts import *  # noqa: F403
 from config.settings.env import (
     data_dir,
     env_bool,
@@ -68,6 +69,12 @@ INSTALLED_APPS = [
     "lockstep.ops",
     "lockstep.demo",
     "lockstep.web",
+    "lockstep.signin",
+    # After Lockstep's apps, so that Lockstep's templates for them win.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +86,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "lockstep.signin.middleware.SessionLifetimeMiddleware",
+    "lockstep.signin.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -153,9 +163,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "web:login"
-LOGIN_REDIRECT_URL = "web:home"
-LOGOUT_REDIRECT_URL = "web:login"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -170,6 +177,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Attachments are kept in the database; should anything use Django's file storage, it writes
+# into the data folder, owner-only whatever the umask (lockstep.ops.datadir). Collected static
+# files get the same modes: WhiteNoise reads them as their owner.
+MEDIA_ROOT = str(DATA_DIR / "files")
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -219,6 +232,8 @@ LOGGING = {
 LOCKSTEP_MAX_ATTACHMENT_BYTES = env_int("LOCKSTEP_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 LOCKSTEP_MAX_ATTACHMENTS = env_int("LOCKSTEP_MAX_ATTACHMENTS", default=10)
 LOCKSTEP_REPORT_RATE = env_int("LOCKSTEP_REPORT_RATE", default=10)  # reports per address per hour
+# An invitation to join an organisation works for this many days (lockstep.orgs.invitations).
+LOCKSTEP_INVITATION_DAYS = env_int("LOCKSTEP_INVITATION_DAYS", default=7)
 # Reports by mail, per hour: from one sender domain, from one client address (not counted for
 # loopback clients: behind Postfix every message comes from 127.0.0.1), and on the whole
 # instance; acknowledgements (which go to an address anyone can put in From), per recipient

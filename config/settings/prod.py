@@ -10,6 +10,9 @@ from __future__ import annotations
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_int
 
+# A second factor for everyone who can see embargoed cases (off only when told).
+LOCKSTEP_REQUIRE_SECOND_FACTOR = env_bool("LOCKSTEP_REQUIRE_SECOND_FACTOR", default=True)
+
 HTTPS = env_bool("LOCKSTEP_HTTPS", default=True)
 
 if HTTPS:

@@ -24,8 +24,26 @@ themselves. Here the rule is:
 * ninja's `@csrf_exempt` on an operation turns the session check off. Do not use it on an
   endpoint that writes.
 
+Scopes. A token request is also held to the token's scopes (accounts/scopes.py). The check
+runs in `TokenAuth`, before the request is parsed or any handler runs, so a refused request
+has no effect at all:
+
+* By default an operation needs `read` for a safe method (GET, HEAD, OPTIONS) and `write` for
+  an unsafe one (POST, PUT, PATCH, DELETE).
+* An operation that makes embargoed information public, or ends or shortens an embargo, says
+  `auth=PUBLISHING` where it is declared: it needs `publish` (not `write` as well).
+* A session is not limited by scopes: scopes narrow what a script may do, not a person.
+* On a public operation (`auth=None`) that reads the caller, a token sent is held to the
+  method rule by `actor_of`: a read-only token cannot submit a report as its user.
+
+A refusal is 403 `insufficient_scope`, with `WWW-Authenticate: Bearer realm="lockstep",
+error="insufficient_scope", scope="…"` (RFC 6750 §3.1; api/errors.py). Which operation needs
+which scope is listed, operation by operation, in tests/unit/api/test_scopes.py, which fails
+on an operation it does not list; the OpenAPI document names the scope in each operation's
+security requirement (api/openapi.py).
+
 Handlers get their caller with `actor_of(request)`, never `core.actor.from_request`, which
-knows only the session and would bypass both the token and the CSRF check.
+knows only the session and would bypass the token, its scopes and the CSRF check.
 """
 
 from __future__ import annotations
@@ -37,7 +55,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from typing_extensions import override
 
-from lockstep.accounts.models import User
+from lockstep.accounts.models import ApiToken, User
+from lockstep.accounts.scopes import Scope, check_scope, scope_for_method
 from lockstep.accounts.tokens import authenticate_token
 from lockstep.core.actor import Actor
 
@@ -57,13 +76,14 @@ class NotAuthenticated(AuthenticationError):
 
 
 class InvalidToken(AuthenticationError):
-    """A bearer token was sent, but it is unknown, revoked, or its account is deactivated."""
+    """A bearer token was sent, but it is unknown, expired or revoked, or its account is
+    deactivated."""
 
     code = "invalid_token"
     challenge = f'{BEARER_CHALLENGE}, error="invalid_token"'
 
     def __init__(self) -> None:
-        super().__init__(message="The API token is invalid or has been revoked.")
+        super().__init__(message="The API token is invalid, expired or revoked.")
 
 
 class CsrfFailed(HttpError):
@@ -78,14 +98,25 @@ class CsrfFailed(HttpError):
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer lst_…`; shown in the OpenAPI document as the bearer scheme."""
+    """`Authorization: Bearer lst_…`; shown in the OpenAPI document as the bearer scheme.
+
+    `scope`: what the operation needs of a token; None, the method rule (read or write).
+    """
+
+    def __init__(self, *, scope: Scope | None = None) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def required_scope(self, method: str) -> Scope:
+        return self.scope or scope_for_method(method)
 
     @override
-    def authenticate(self, request: HttpRequest, token: str) -> User:
-        user = authenticate_token(token)
-        if user is None:
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        found = authenticate_token(token)
+        if found is None:
             raise InvalidToken
-        return user
+        check_scope(found.scope_set, self.required_scope(request.method or "GET"))
+        return found
 
 
 def session_user(request: HttpRequest) -> User | None:
@@ -114,25 +145,34 @@ class SessionAuth(APIKeyCookie):
 
 
 token_auth = TokenAuth()
-API_AUTH = [token_auth, SessionAuth()]
+session_auth = SessionAuth()
+# Every operation's default (NinjaAPI(auth=…)): a token held to the method rule, or a session.
+API_AUTH = [token_auth, session_auth]
+# `auth=PUBLISHING`: the operation makes embargoed information public, or ends or shortens an
+# embargo. A token needs `publish`; a session is not limited.
+PUBLISHING = [TokenAuth(scope=Scope.PUBLISH), session_auth]
 
 
-def bearer_user(request: HttpRequest) -> User | None:
-    """The token's user if the request has a bearer header (InvalidToken if it is bad)."""
-    user = token_auth(request)
-    return user if isinstance(user, User) else None
+def bearer_token(request: HttpRequest) -> ApiToken | None:
+    """The request's bearer token, if it sends one (InvalidToken if it is bad, and
+    InsufficientScope if it lacks the scope the request's method needs)."""
+    found = token_auth(request)
+    return found if isinstance(found, ApiToken) else None
 
 
 def actor_of(request: HttpRequest) -> Actor:
     """The caller: the bearer token's user, else the session's user, else anonymous.
 
-    On an authenticated endpoint ninja has already done the work and left the user in
-    `request.auth`. On a public one (`auth=None`) the same two checks run here, with the same
-    outcomes: a bad token is a 401 and a session POST without CSRF token a 403.
+    On an authenticated endpoint ninja has already done the work and left the token or the
+    session's user in `request.auth`. On a public one (`auth=None`) the same checks run here,
+    with the same outcomes: a bad token is a 401, a token without the method's scope a 403,
+    and a session POST without CSRF token a 403.
     """
-    user = getattr(request, "auth", None)
-    if not isinstance(user, User):
-        user = bearer_user(request) or session_user(request)
-    if user is None:
+    auth = getattr(request, "auth", None)
+    if not isinstance(auth, ApiToken | User):
+        auth = bearer_token(request) or session_user(request)
+    if isinstance(auth, ApiToken):
+        return Actor.for_user(auth.user, token_scopes=auth.scope_set)
+    if auth is None:
         return Actor.anonymous()
-    return Actor.for_user(user)
+    return Actor.for_user(auth)

@@ -14,10 +14,12 @@ field at fault when there is one (dotted for nested fields, e.g. "vulnerabilitie
 | pydantic.ValidationError raised by a handler       | 400      | invalid                       |
 | any other core.errors.LockstepError                | 400      | its `code`                    |
 | ninja AuthenticationError, auth.NotAuthenticated   | 401      | not_authenticated             |
-| auth.InvalidToken                                  | 401      | invalid_token                 |
+| auth.InvalidToken (unknown, expired, revoked)      | 401      | invalid_token                 |
 | core.errors.PermissionDenied                       | 403      | permission_denied             |
+| accounts.scopes.InsufficientScope                  | 403      | insufficient_scope (+ W-A)    |
 | auth.CsrfFailed                                    | 403      | csrf_failed                   |
 | core.errors.NotFound, django Http404               | 404      | not_found                     |
+| a method the path does not take (ninja's 405)      | 405      | method_not_allowed (+ Allow)  |
 | core.errors.Conflict                               | 409      | conflict                      |
 | a body past DATA_UPLOAD_MAX_MEMORY_SIZE            | 413      | too_large                     |
 | core.errors.RateLimited (and ninja's Throttled)    | 429      | rate_limited (+ Retry-After)  |
@@ -25,7 +27,11 @@ field at fault when there is one (dotted for nested fields, e.g. "vulnerabilitie
 | the database unreachable (OperationalError, ...)   | 503      | unavailable (+ Retry-After)   |
 | a full disk (ENOSPC, SQLite's or PostgreSQL's)     | 507      | insufficient_storage (+ R-A)  |
 
-401 answers carry `WWW-Authenticate: Bearer …`. Which database and disk errors count as a
+401 answers carry `WWW-Authenticate: Bearer …`, and so does a 403 `insufficient_scope`, with
+the scope the request needs (RFC 6750 §3.1: `error="insufficient_scope", scope="publish"`).
+ninja answers a method a path does not take itself, in plain text, before any handler;
+`json_method_not_allowed` wraps each of the API's views to say it in this shape, keeping the
+`Allow` header (the API's `urls`, api/openapi.py). Which database and disk errors count as a
 shortage is `ops.resources.shortage_of`; the message never says more than that (no host, no
 port, no driver text: those are in the log). Anything else is a bug: it is left to Django,
 which reports it like any other server error and answers through `server_error` below (JSON
@@ -44,18 +50,21 @@ from __future__ import annotations
 
 import logging
 import sys
-from functools import partial
-from typing import Any
+from collections.abc import Callable
+from functools import partial, wraps
+from typing import Any, ParamSpec
 
 import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http.response import HttpResponseBase
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
-from lockstep.api.auth import InvalidToken, NotAuthenticated
+from lockstep.accounts.scopes import InsufficientScope
+from lockstep.api.auth import BEARER_CHALLENGE, InvalidToken, NotAuthenticated
 from lockstep.core.errors import (
     Conflict,
     LockstepError,
@@ -115,7 +124,13 @@ def on_domain_error(request: HttpRequest, exc: LockstepError, *, api: NinjaAPI) 
     )
     if isinstance(exc, RateLimited):
         response["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, InsufficientScope):
+        response["WWW-Authenticate"] = scope_challenge(exc)
     return response
+
+
+def scope_challenge(exc: InsufficientScope) -> str:
+    return f'{BEARER_CHALLENGE}, error="insufficient_scope", scope="{exc.scope_text}"'
 
 
 def _field_of(location: tuple[Any, ...] | list[Any], *, from_request: bool) -> str | None:
@@ -194,6 +209,31 @@ def bad_request(_request: HttpRequest, exception: Exception | None = None) -> Ht
 def not_found(_request: HttpRequest, _exception: Exception | None = None) -> HttpResponse:
     """Django's 404 handler for /api/ paths: a path that names no endpoint."""
     return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+P = ParamSpec("P")
+
+
+def json_method_not_allowed(
+    view: Callable[P, HttpResponseBase],
+) -> Callable[P, HttpResponseBase]:
+    """`view`, whose plain-text 405 (ninja's, for a method the path does not take) becomes
+    405 `method_not_allowed` in the one error shape, with the `Allow` header sorted."""
+
+    @wraps(view)  # keeps ninja's csrf_exempt mark: the API checks CSRF itself (api/auth.py)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        response = view(*args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        request = args[0]
+        assert isinstance(request, HttpRequest)  # noqa: S101 - views take the request first
+        allowed = sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip())
+        message = f"This endpoint does not take {request.method}; it takes {', '.join(allowed)}."
+        answer = JsonResponse(error_body("method_not_allowed", message), status=405)
+        answer["Allow"] = ", ".join(allowed)
+        return answer
+
+    return wrapper
 
 
 def _shortage_response(answer: ShortageAnswer) -> HttpResponse:

@@ -13,6 +13,15 @@ class AccountTag(StrEnum):
     TOKEN_CREATED = "account:token:created"  # noqa: S105 - a tag, not a token
     TOKEN_REVOKED = "account:token:revoked"  # noqa: S105 - a tag, not a token
     MAIL_PREFERENCE_CHANGED = "account:mail:changed"
+    SIGNED_IN = "account:signin:succeeded"
+    SIGNED_OUT = "account:signin:signed-out"
+    SIGNIN_REFUSED = "account:signin:refused"  # too many failures: the owner was told
+    SECOND_FACTOR_ADDED = "account:second-factor:added"
+    SECOND_FACTOR_REMOVED = "account:second-factor:removed"
+    RECOVERY_CODES_RESET = "account:second-factor:recovery-codes-reset"
+    SESSIONS_ENDED = "account:sessions:ended"
+    DEACTIVATED = "account:user:deactivated"
+    REACTIVATED = "account:user:reactivated"
 
 
 class OrgTag(StrEnum):
@@ -20,6 +29,9 @@ class OrgTag(StrEnum):
     MEMBER_ADDED = "org:member:added"
     MEMBER_ROLE_CHANGED = "org:member:role-changed"
     MEMBER_REMOVED = "org:member:removed"
+    INVITATION_SENT = "org:invitation:sent"
+    INVITATION_REVOKED = "org:invitation:revoked"
+    INVITATION_ACCEPTED = "org:invitation:accepted"
     KEY_ADDED = "org:key:added"
     KEY_REMOVED = "org:key:removed"
 
@@ -80,6 +92,7 @@ class MailTag(StrEnum):
     RETRIED = "mail:outbound:retried"
     RETRIED_NOW = "mail:outbound:retried-now"  # a waiting copy attempted before its time
     DROPPED = "mail:outbound:dropped"
+    CANCELLED = "mail:outbound:cancelled"  # its recipient left, or their account was closed
     BOUNCED = "mail:outbound:bounced"  # a delivery failure report held the copy
     RELEASED = "mail:inbound:released"
     DISCARDED = "mail:inbound:discarded"

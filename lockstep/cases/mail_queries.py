@@ -68,6 +68,14 @@ def addresses_leaving_case(case: Case, org: Organization) -> set[str]:
     return set(leaving.values_list("user__email", flat=True))
 
 
+def cases_left_by(user_id: int, org_id: int) -> set[int]:
+    """The cases of organisation `org_id` that its former member no longer sees, because none
+    of their other organisations is in them (call it after the membership is gone)."""
+    staying = Participant.objects.filter(org__memberships__user_id=user_id).values("case_id")
+    left = Participant.objects.filter(org_id=org_id).exclude(case_id__in=staying)
+    return set(left.values_list("case_id", flat=True))
+
+
 def list_mail_for(actor: Actor, *, status: str) -> QuerySet[OutboundMessage]:
     """Outbox copies an actor may manage: operators all; coordinators those of their cases.
 

@@ -32,12 +32,19 @@ class ActorKind(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """An acting party. `user_id` is set for users; `label` is what the audit log shows."""
+    """An acting party. `user_id` is set for users; `label` is what the audit log shows.
+
+    `token_scopes` is set when a user acts through an API token: the scopes it holds
+    (accounts/scopes.py). None means scopes do not apply (a browser session, Lockstep itself,
+    a reporter). The API refuses what they do not cover before any action runs; an action
+    that hands out authority (creating a token) also checks them itself.
+    """
 
     kind: ActorKind
     label: str
     user_id: int | None = None
     is_staff: bool = False
+    token_scopes: frozenset[str] | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -53,14 +60,15 @@ class Actor:
         return self.is_staff or self.is_system
 
     @classmethod
-    def for_user(cls, user: Account) -> Actor:
-        """The one way to act as a user account: its id, its address for the log, and whether
-        it is an operator (staff)."""
+    def for_user(cls, user: Account, *, token_scopes: frozenset[str] | None = None) -> Actor:
+        """The one way to act as a user account: its id, its address for the log, whether it
+        is an operator (staff), and, through an API token, that token's scopes."""
         return cls(
             kind=ActorKind.USER,
             label=str(user.email),
             user_id=int(user.pk),
             is_staff=bool(user.is_staff),
+            token_scopes=token_scopes,
         )
 
     @classmethod

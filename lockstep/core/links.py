@@ -35,6 +35,11 @@ def tracking_url(token: str) -> str:
     return absolute(f"/track/{token}/")
 
 
+def invitation_url(token: str) -> str:
+    """An invitation to join an organisation: the token in it is the invitee's only key."""
+    return absolute(f"/invitations/{token}/")
+
+
 def advisory_path(public_id: str) -> str:
     return f"/advisories/{public_id}/"
 

@@ -161,7 +161,7 @@ def _refuse_overwrite(folder: Path, manifest: dict[str, Any]) -> None:
 
 def _install(source: Path, target: Path) -> None:
     """Put `source` at `target` with mode 0600, replacing it in one step."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = _write_private(target.with_name(f".{target.name}.restoring"), source.read_bytes())
     partial.replace(target)
 
@@ -194,7 +194,7 @@ def _list_key_warning(fingerprint: str | None) -> list[str]:
 def restore_backup(source: Path, *, force: bool) -> RestoreSummary:
     """Check `source`, then replace this instance's database and keys with its contents."""
     data_dir = Path(settings.DATA_DIR)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with tempfile.TemporaryDirectory(dir=data_dir, prefix=".lockstep-restore-") as tmp:
         folder = Path(tmp)
         manifest = read_archive(source, folder)

@@ -3,10 +3,11 @@
 `LOCKSTEP_DATA_DIR` holds the SQLite database (every embargoed report and post), the
 generated secret key (it forges sessions) and the list key (it decrypts mail to every list).
 Nobody else on the machine may read them: the folder is made with mode 0700 when it does not
-exist yet, and Lockstep's processes run with umask 077 (`lockstep.cli`), so what they create
-is their user's alone. An existing folder keeps its mode (an operator may have chosen it), but
-the secret files in it are brought back to owner-only at each start: older versions left the
-database 0644 in a 0755 folder.
+exist yet, and what Lockstep writes in it is its user's alone (`lockstep.ops.datadir`). An
+existing folder keeps its mode (an operator may have chosen it), but the secret files in it
+are brought back to owner-only at each start: older versions left the database 0644 in a 0755
+folder. `lockstep serve` and `lockstep web` then warn about anything else left open
+(`lockstep.ops.datadir.warn_about_loose_modes`).
 
 Static files are collected by every `lockstep serve` and `lockstep web` (WhiteNoise serves them
 by a manifest that only collectstatic writes); when nothing changed that takes under a second.
@@ -16,16 +17,15 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 
-logger = logging.getLogger(__name__)
+from lockstep.ops.datadir import OTHERS, PRIVATE_FOLDER, sqlite_files
 
-PRIVATE_FOLDER = 0o700
-OTHERS = 0o077  # the group's and others' permission bits
-SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+logger = logging.getLogger(__name__)
 
 
 def secret_files() -> list[Path]:
@@ -33,8 +33,7 @@ def secret_files() -> list[Path]:
     files = [Path(settings.DATA_DIR) / "secret_key", Path(settings.LOCKSTEP_LIST_KEY_FILE)]
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
-        name = Path(database["NAME"])
-        files += [name, *(name.with_name(name.name + side) for side in SQLITE_SIDE_FILES)]
+        files += sqlite_files(Path(database["NAME"]))
     return files
 
 
@@ -60,6 +59,9 @@ def collect_static() -> None:
     """collectstatic, one process at a time: `lockstep web` processes may start together."""
     folder = Path(settings.DATA_DIR)
     folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    with (folder / "collectstatic.lock").open("a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+    lock = os.open(folder / "collectstatic.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
         call_command("collectstatic", "--noinput", "--verbosity", "0")
+    finally:
+        os.close(lock)

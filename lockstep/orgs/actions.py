@@ -1,10 +1,15 @@
-"""The only write path for organisations, memberships and OpenPGP keys."""
+"""The only write path for organisations, memberships and OpenPGP keys (invitations:
+lockstep.orgs.invitations; a removal's effect on cases: lockstep.cases.actions.members)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
+from lockstep.accounts.actions import revoke_tokens_of
 from lockstep.accounts.models import User
+from lockstep.accounts.sessions import end_sessions_of
 from lockstep.audit.record import record
 from lockstep.audit.tags import AccountTag, OrgTag
 from lockstep.core import clock
@@ -13,10 +18,13 @@ from lockstep.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from lockstep.core.names import claim_slug
 from lockstep.mailgw.crypto.base import get_openpgp
 from lockstep.orgs.models import Membership, OpenPGPKey, Organization, OrgKind, Role
+from lockstep.orgs.policy import ends_access_on_removal
 from lockstep.orgs.queries import is_org_admin
 
 
-def _require_admin(actor: Actor, org: Organization) -> None:
+def require_admin(actor: Actor, org: Organization) -> None:
+    """Organisation administrators and operators manage an organisation; its other members
+    may see it (PermissionDenied, 403), outsiders may not (their reads already said 404)."""
     if not is_org_admin(actor, org):
         msg = f"Only an administrator of {org.name} can do this."
         raise PermissionDenied(msg)
@@ -64,18 +72,34 @@ def do_create_organization(  # noqa: PLR0913 - an organisation's facts, each nam
 def do_add_member(
     org: Organization, user: User, *, role: Role = Role.MEMBER, actor: Actor
 ) -> Membership:
-    _require_admin(actor, org)
+    require_admin(actor, org)
+    return join_org(org, user, role=role, actor=actor)
+
+
+def join_org(
+    org: Organization,
+    user: User,
+    *,
+    role: Role,
+    actor: Actor,
+    invitation_id: int | None = None,
+) -> Membership:
+    """Make `user` a member; composed into an action that decided who may (an administrator,
+    or the invitee holding a valid invitation)."""
     if Membership.objects.filter(org=org, user=user).exists():
         msg = f"{user.email} is already a member of {org.name}."
         raise Conflict(msg)
     membership = Membership.objects.create(org=org, user=user, role=role, created_at=clock.now())
+    data: dict[str, object] = {"user_id": user.pk, "email": user.email, "role": role.value}
+    if invitation_id is not None:
+        data["invitation"] = invitation_id
     record(
         OrgTag.MEMBER_ADDED,
         actor=actor,
         object_type="membership",
         object_id=membership.pk,
         org_id=org.pk,
-        data={"user_id": user.pk, "email": user.email, "role": role.value},
+        data=data,
     )
     return membership
 
@@ -83,8 +107,10 @@ def do_add_member(
 @transaction.atomic
 def do_change_member_role(membership: Membership, *, role: Role, actor: Actor) -> Membership:
     org = membership.org
-    _require_admin(actor, org)
-    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    require_admin(actor, org)
+    locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    if locked is None:
+        raise NotFound("No such member.")
     if locked.role == role:
         return locked
     if locked.role == Role.ADMIN and _admin_count(org) == 1:
@@ -105,25 +131,67 @@ def do_change_member_role(membership: Membership, *, role: Role, actor: Actor) -
 
 
 def _admin_count(org: Organization) -> int:
-    return Membership.objects.filter(org=org, role=Role.ADMIN).count()
+    """Locks the administrators' rows: two of them cannot demote or remove each other at once
+    and leave the organisation with none."""
+    admins = Membership.objects.select_for_update().filter(org=org, role=Role.ADMIN)
+    return len(list(admins.values_list("pk", flat=True)))
 
 
-@transaction.atomic
-def do_remove_member(membership: Membership, *, actor: Actor) -> None:
-    org = membership.org
-    _require_admin(actor, org)
-    if membership.role == Role.ADMIN and _admin_count(org) == 1:
+@dataclass(frozen=True)
+class Removal:
+    """What removing a member did, for the action that composes it."""
+
+    user_id: int
+    email: str
+    org_id: int
+    left_every_org: bool
+    sessions_ended: int
+    tokens_revoked: list[int]
+
+
+@transaction.atomic(savepoint=False)
+def remove_member(membership: Membership, *, actor: Actor) -> Removal:
+    """The organisation's side of a removal: the last-admin rule, the membership row, and the
+    person's sessions and tokens if this was their last organisation (policy
+    `ends_access_on_removal`). Composed by `lockstep.cases.actions.members.do_remove_member`,
+    which also cancels their mail for the cases they no longer see: call that one."""
+    locked = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("org", "user")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound("No such member.")
+    org, user = locked.org, locked.user
+    require_admin(actor, org)
+    if locked.role == Role.ADMIN and _admin_count(org) == 1:
         msg = f"{org.name} needs at least one administrator."
         raise Conflict(msg)
+    locked.delete()
+    left = Membership.objects.filter(user=user).count()
+    cut = ends_access_on_removal(memberships_left=left, is_operator=user.is_staff)
+    sessions, tokens = 0, []
+    if cut:
+        reason = f"{user.email} was removed from {org.name}, their last organisation"
+        sessions = end_sessions_of(user.pk)
+        tokens = revoke_tokens_of(user, actor=actor, reason=reason)
     record(
         OrgTag.MEMBER_REMOVED,
         actor=actor,
         object_type="membership",
         object_id=membership.pk,
         org_id=org.pk,
-        data={"user_id": membership.user_id, "role": membership.role},
+        data={
+            "user_id": user.pk,
+            "email": user.email,
+            "role": locked.role,
+            "left_every_org": cut,
+            "sessions_ended": sessions,
+            "tokens_revoked": tokens,
+        },
     )
-    membership.delete()
+    return Removal(user.pk, user.email, org.pk, cut, sessions, tokens)
 
 
 def _new_key(armored: str) -> OpenPGPKey:
@@ -169,7 +237,7 @@ def do_add_user_key(user: User, *, armored: str, actor: Actor) -> OpenPGPKey:
 @transaction.atomic
 def do_add_org_key(org: Organization, *, armored: str, actor: Actor) -> OpenPGPKey:
     """Parse and check an ASCII-armoured public key, then attach it to `org`."""
-    _require_admin(actor, org)
+    require_admin(actor, org)
     key = _new_key(armored)
     if OpenPGPKey.objects.filter(org=org, fingerprint=key.fingerprint, removed_at=None).exists():
         msg = f"The key {key.fingerprint} is already on {org.name}."
@@ -194,7 +262,7 @@ def do_remove_key(key: OpenPGPKey, *, actor: Actor) -> OpenPGPKey:
     if locked.removed_at is not None:
         raise NotFound("No such key.")
     if locked.org is not None:
-        _require_admin(actor, locked.org)
+        require_admin(actor, locked.org)
         tag: AccountTag | OrgTag = OrgTag.KEY_REMOVED
     else:
         if actor.user_id != locked.user_id and not actor.is_privileged:

@@ -66,6 +66,55 @@ class Membership(models.Model):
         return f"{self.user_id} in {self.org_id} as {self.role}"
 
 
+class Invitation(models.Model):
+    """An e-mailed offer to join an organisation. Only the SHA-256 of its link's token is kept;
+    it can be accepted once, until it expires or an administrator revokes it."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The outbox copy that carries the link, cancelled with the invitation if still waiting.
+    outbound_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="orgs_invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="orgs_invitation_accepted_or_revoked",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["org", "email"], name="orgs_invitation_org_email"),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.email} to {self.org_id} as {self.role}"
+
+
 class OpenPGPKey(models.Model):
     """A public OpenPGP certificate belonging to exactly one user or one organisation."""
 

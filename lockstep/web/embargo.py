@@ -8,10 +8,11 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from lockstep.accounts.models import User
 from lockstep.advisories.actions.breach import do_confirm_breach
 from lockstep.advisories.actions.publication import do_publish_now
 from lockstep.advisories.freezing import build_snapshot
@@ -35,6 +36,7 @@ from lockstep.cve.actions.rejecting import reject_cve
 from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.cve.client import CveAuthorityError
 from lockstep.cve.queries import access_cve
+from lockstep.signin.second_factor import reauthenticate, recently_proven
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import DateForm
 
@@ -170,12 +172,25 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+# The weightiest acts ask for a recent second factor (lockstep.signin.second_factor): each
+# makes embargoed details public, or ends or moves an embargo.
+WEIGHTY = frozenset({"confirm-breach", "early-release", "publish-now"})
+
+
+def is_weighty(post: QueryDict) -> bool:
+    action = post.get("action", "")
+    return action in WEIGHTY or (action == "decide-extension" and post.get("decision") == "grant")
+
+
 @login_required
 @require_POST
 @domain_errors
 def embargo_action(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = from_request(request)
     access = access_case_by_id(actor, case_id)
+    user = request.user
+    if is_weighty(request.POST) and isinstance(user, User) and not recently_proven(request, user):
+        return reauthenticate(request, user)
     handler = HANDLERS.get(request.POST.get("action", ""), _unknown)
     try:
         messages.success(request, handler(request, access, actor))

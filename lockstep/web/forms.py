@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
-
-
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="E-mail address",
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
 
 
 class KeyUploadForm(forms.Form):

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path, re_path, register_converter
 
 from lockstep.web import (
@@ -6,9 +5,13 @@ from lockstep.web import (
     cases,
     embargo,
     intake,
+    invitations,
     lists,
+    operator,
+    orgs,
     outbox,
     securitytxt,
+    signin,
     triage,
     views,
 )
@@ -20,11 +23,31 @@ register_converter(IdConverter, "id")  # ids the database can hold (web/paging.p
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/security/", signin.security, name="security"),
     path("account/keys/", views.my_keys, name="keys"),
     path("account/tokens/", my_tokens, name="tokens"),
-    path("orgs/<slug:slug>/", views.org_detail, name="org"),
+    path("orgs/<slug:slug>/", orgs.org_detail, name="org"),
+    path("orgs/<slug:slug>/invitations/", orgs.invite, name="org-invite"),
+    path(
+        "orgs/<slug:slug>/invitations/<id:invitation_id>/revoke/",
+        orgs.revoke_invitation,
+        name="org-invitation-revoke",
+    ),
+    path("orgs/<slug:slug>/members/<id:user_id>/role/", orgs.change_role, name="org-member-role"),
+    path("orgs/<slug:slug>/members/<id:user_id>/remove/", orgs.remove, name="org-member-remove"),
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
+    # Operators only (404 for anyone else).
+    path("operator/accounts/", operator.accounts, name="operator-accounts"),
+    path(
+        "operator/accounts/<id:user_id>/deactivate/",
+        operator.deactivate,
+        name="operator-deactivate",
+    ),
+    path(
+        "operator/accounts/<id:user_id>/reactivate/",
+        operator.reactivate,
+        name="operator-reactivate",
+    ),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
     path("channels/<slug:slug>/", views.channel_detail, name="channel"),
     path("channels/<slug:slug>/mail/", lists.channel_mail, name="channel-mail"),

@@ -1,17 +1,16 @@
-"""Pages of the foundation: home, organisations, projects, channels, keys, health."""
+"""Pages of the foundation: home, projects, channels, keys, health (organisations:
+web/orgs.py)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from typing_extensions import override
 
-from lockstep.accounts.queries import access_user_by_id, instance_has_users
+from lockstep.accounts.queries import access_user_by_id
 from lockstep.channels.public import may_post_public
 from lockstep.channels.queries import (
     access_channel_by_slug,
@@ -25,27 +24,10 @@ from lockstep.embargo.routing import decide_route
 from lockstep.mailgw.addresses import channel_address
 from lockstep.monitoring.health import health_report
 from lockstep.orgs.actions import do_add_user_key
-from lockstep.orgs.queries import (
-    access_org_by_slug,
-    list_keys_of_user,
-    list_memberships_for,
-    org_with_members,
-)
+from lockstep.orgs.queries import list_keys_of_user, list_memberships_for
 from lockstep.projects.queries import access_project_by_slug, list_projects_for, routing_facts_for
 from lockstep.web.errors import domain_errors
-from lockstep.web.forms import KeyUploadForm, LoginForm
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "web/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
-
-    @override
-    def get_context_data(self, **kwargs: object) -> dict[str, object]:
-        context = super().get_context_data(**kwargs)
-        context["first_run"] = not instance_has_users()
-        return context
+from lockstep.web.forms import KeyUploadForm
 
 
 @require_GET
@@ -66,14 +48,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "keys": list_keys_of_user(actor.user_id),
     }
     return render(request, "web/home.html", context)
-
-
-@login_required
-@require_GET
-@domain_errors
-def org_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    org = org_with_members(access_org_by_slug(from_request(request), slug))
-    return render(request, "web/org_detail.html", {"org": org})
 
 
 @login_required
@@ -121,3 +95,8 @@ def my_keys(request: HttpRequest) -> HttpResponse:
             return redirect("web:keys")
     context = {"form": form, "keys": list_keys_of_user(user.pk), "user_obj": user}
     return render(request, "web/keys.html", context, status=400 if form.errors else 200)
+
+
+def no_such_page(_request: HttpRequest) -> HttpResponse:
+    """A page that a library offers and Lockstep does not (the same 404 as any other)."""
+    raise Http404

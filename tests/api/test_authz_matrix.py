@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from lockstep.accounts.models import User
+from lockstep.accounts.scopes import ALL_SCOPES
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.api.v1.api import api
 from lockstep.audit.models import AuditEvent
@@ -134,7 +135,9 @@ def world(settings: Any) -> CaseWorld:
 
 
 def _auth(user: User) -> dict[str, str]:
-    _token, plaintext = do_create_api_token(user, name="matrix", actor=actor_for(user))
+    _token, plaintext = do_create_api_token(
+        user, name="matrix", scopes=ALL_SCOPES, actor=actor_for(user)
+    )
     return {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
 
 

@@ -12,6 +12,7 @@ import time_machine
 from django.test import Client
 
 from lockstep.accounts.models import User
+from lockstep.accounts.scopes import ALL_SCOPES
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.advisories.tasks import catch_up
 from lockstep.cve.tasks import publish_cve_records
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _api(client: Client, user: User) -> Any:
-    _token, secret = do_create_api_token(user, name="t", actor=actor_for(user))
+    _token, secret = do_create_api_token(user, name="t", scopes=ALL_SCOPES, actor=actor_for(user))
 
     def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         send = getattr(client, method)

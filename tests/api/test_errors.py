@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.testing import TestClient
 
+from lockstep.accounts.scopes import ALL_SCOPES
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.api.auth import API_AUTH, CsrfFailed, NotAuthenticated, actor_of
 from lockstep.api.errors import bad_request, install_error_handlers
@@ -184,7 +185,7 @@ def test_pydantic_errors_raised_by_a_handler_are_400() -> None:
 @pytest.mark.django_db
 def test_actor_of_on_a_public_endpoint_reads_token_then_session() -> None:
     user = UserFactory()
-    _, plaintext = do_create_api_token(user, name="ci", actor=actor_for(user))
+    _, plaintext = do_create_api_token(user, name="ci", scopes=ALL_SCOPES, actor=actor_for(user))
     assert client.get("/whoami").json() == {"kind": "anonymous", "user_id": None}
     as_token = client.get("/whoami", headers={"Authorization": f"Bearer {plaintext}"})
     assert as_token.json() == {"kind": "user", "user_id": user.pk}
@@ -199,7 +200,7 @@ def test_actor_of_on_a_public_endpoint_reads_token_then_session() -> None:
 @pytest.mark.django_db
 def test_the_real_api_answers_validation_errors_with_400_json() -> None:
     user = UserFactory()
-    _, plaintext = do_create_api_token(user, name="ci", actor=actor_for(user))
+    _, plaintext = do_create_api_token(user, name="ci", scopes=ALL_SCOPES, actor=actor_for(user))
     response = Client().post(
         "/api/v1/tokens",
         json.dumps({"name": 7}),
@@ -215,7 +216,7 @@ def test_the_real_api_answers_validation_errors_with_400_json() -> None:
 @pytest.mark.django_db
 def test_the_real_api_answers_404_for_a_bad_path_parameter() -> None:
     user = UserFactory()
-    _, plaintext = do_create_api_token(user, name="ci", actor=actor_for(user))
+    _, plaintext = do_create_api_token(user, name="ci", scopes=ALL_SCOPES, actor=actor_for(user))
     response = Client().delete(
         "/api/v1/tokens/12345", headers={"Authorization": f"Bearer {plaintext}"}
     )
@@ -239,7 +240,7 @@ def test_the_real_api_answers_404_for_a_bad_path_parameter() -> None:
 )
 def test_numbers_past_what_the_database_holds_are_400_not_500(path: str, field: str) -> None:
     user = UserFactory()
-    _, plaintext = do_create_api_token(user, name="ci", actor=actor_for(user))
+    _, plaintext = do_create_api_token(user, name="ci", scopes=ALL_SCOPES, actor=actor_for(user))
     response = Client(raise_request_exception=False).get(
         path, headers={"Authorization": f"Bearer {plaintext}"}
     )
@@ -296,3 +297,31 @@ def test_a_body_django_refuses_before_the_api_is_413_json_too() -> None:
     answer = bad_request(RequestFactory().post("/api/v1/query"), RequestDataTooBig("big"))
     assert answer.status_code == 413
     assert json.loads(answer.content)["error"]["code"] == "too_large"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("patch", "/api/v1/tokens", "GET, POST"),
+        ("put", "/api/v1/me", "GET"),
+        ("get", "/api/v1/cases/1/publish", "POST"),
+        ("delete", "/api/v1/query", "POST"),
+        ("head", "/api/v1/advisories", "GET"),
+    ],
+)
+def test_a_method_the_path_does_not_take_is_405_json_with_allow(
+    method: str, path: str, allowed: str
+) -> None:
+    user = UserFactory()
+    _, plaintext = do_create_api_token(user, name="ci", scopes={"read"}, actor=actor_for(user))
+    response = getattr(Client(), method)(path, headers={"Authorization": f"Bearer {plaintext}"})
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    assert response["Content-Type"].startswith("application/json")
+    if method != "head":
+        assert error_of(response) == {
+            "code": "method_not_allowed",
+            "message": f"This endpoint does not take {method.upper()}; it takes {allowed}.",
+            "field": None,
+        }

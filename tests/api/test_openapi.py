@@ -39,7 +39,41 @@ def test_it_declares_the_bearer_scheme_on_every_operation(schema: dict[str, Any]
     assert bearer == ["TokenAuth"]
     for path in ("/api/v1/tokens", "/api/v1/tokens/{token_id}", "/api/v1/me"):
         for operation in schema["paths"][path].values():
-            assert {"TokenAuth": []} in operation["security"]
+            assert any("TokenAuth" in requirement for requirement in operation["security"])
+
+
+def test_the_security_requirement_names_the_token_scope(schema: dict[str, Any]) -> None:
+    def security(path: str, method: str) -> list[dict[str, list[str]]]:
+        found: list[dict[str, list[str]]] = schema["paths"][f"/api/v1{path}"][method]["security"]
+        return found
+
+    assert security("/tokens", "get") == [{"TokenAuth": ["read"]}, {"SessionAuth": []}]
+    assert security("/tokens", "post") == [{"TokenAuth": ["write"]}, {"SessionAuth": []}]
+    assert security("/cases/{case_id}/publish", "post") == [
+        {"TokenAuth": ["publish"]},
+        {"SessionAuth": []},
+    ]
+
+
+def test_token_schemas_show_scopes_and_expiry(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    token_in = components["TokenIn"]["properties"]
+    assert token_in["scopes"]["default"] == ["read"]
+    assert (token_in["expires_in_days"]["minimum"], token_in["expires_in_days"]["maximum"]) == (
+        1,
+        365,
+    )
+    assert token_in["expires_in_days"]["default"] == 90
+    assert {"scopes", "created_at", "expires_at", "last_used_at"} <= set(
+        components["TokenOut"]["properties"]
+    )
+    assert set(components["TokenOut"]["required"]) >= {"scopes", "expires_at"}
+
+
+def test_403_documents_insufficient_scope_and_its_challenge(schema: dict[str, Any]) -> None:
+    answer = schema["paths"]["/api/v1/me"]["get"]["responses"]["403"]
+    assert "insufficient_scope" in answer["description"]
+    assert "insufficient_scope" in answer["headers"]["WWW-Authenticate"]["description"]
 
 
 def test_input_and_output_schemas_are_separate(schema: dict[str, Any]) -> None:
@@ -82,9 +116,9 @@ def test_every_operation_lists_its_errors_in_the_one_error_shape(schema: dict[st
         ("/reports", "post", {"201", "400", "401", "403", "404", "413", "429"}, {"409"}),
         ("/track/{token}/public-post", "post", {"404", "409"}, {"401"}),
         # authenticated reads and writes
-        ("/me", "get", {"200", "401"}, {"400", "403", "404", "409"}),
+        ("/me", "get", {"200", "401", "403"}, {"400", "404", "409"}),
         ("/tokens", "post", {"201", "400", "401", "403", "409", "413", "429"}, {"404"}),
-        ("/cases/{case_id}", "get", {"400", "401", "404"}, {"403", "409"}),
+        ("/cases/{case_id}", "get", {"400", "401", "403", "404"}, {"409"}),
         ("/cases/{case_id}/posts", "post", {"201", "400", "401", "403", "404", "409"}, set()),
     ],
 )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from lockstep.accounts.scopes import ALL_SCOPES
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.cases.models import Attachment
 from lockstep.intake.models import Report
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def _token_for(user: Any) -> dict[str, str]:
     from tests.conftest import actor_for  # noqa: PLC0415
 
-    _token, plaintext = do_create_api_token(user, name="tests", actor=actor_for(user))
+    _token, plaintext = do_create_api_token(
+        user, name="tests", scopes=ALL_SCOPES, actor=actor_for(user)
+    )
     return {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
 
 

@@ -12,6 +12,7 @@ import time_machine
 from django.test import Client
 
 from lockstep.accounts.models import ApiToken, User
+from lockstep.accounts.scopes import ALL_SCOPES
 from lockstep.accounts.tokens import (
     CREATE_LIMIT,
     MAX_ACTIVE_TOKENS,
@@ -40,8 +41,15 @@ def bearer(plaintext: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {plaintext}"}
 
 
-def new_token(user: User, name: str = "ci") -> tuple[ApiToken, str]:
-    return do_create_api_token(user, name=name, actor=actor_for(user))
+def new_token(
+    user: User, name: str = "ci", scopes: frozenset[str] = ALL_SCOPES
+) -> tuple[ApiToken, str]:
+    return do_create_api_token(user, name=name, scopes=scopes, actor=actor_for(user))
+
+
+def user_of(plaintext: str) -> User | None:
+    token = authenticate_token(plaintext)
+    return token.user if token is not None else None
 
 
 def post_json(client: Client, path: str, body: Any, **extra: Any) -> Any:
@@ -71,6 +79,12 @@ def test_create_list_and_revoke_with_a_browser_session(login: Login) -> None:
     assert body["prefix"] == plaintext[:8]
     assert body["name"] == "CI on build01"
     assert body["last_used_at"] is None
+    # By default: read only, for 90 days.
+    assert body["scopes"] == ["read"]
+    lifetime = datetime.fromisoformat(body["expires_at"]) - datetime.fromisoformat(
+        body["created_at"]
+    )
+    assert lifetime == timedelta(days=90)
     stored = ApiToken.objects.get(pk=body["id"])
     assert stored.token_hash == hash_token(plaintext)
     assert plaintext not in {stored.name, stored.prefix, stored.token_hash}
@@ -101,7 +115,7 @@ def test_a_token_authenticates_api_calls_until_revoked() -> None:
     assert 'error="invalid_token"' in refused["WWW-Authenticate"]
     assert error_of(refused) == {
         "code": "invalid_token",
-        "message": "The API token is invalid or has been revoked.",
+        "message": "The API token is invalid, expired or revoked.",
         "field": None,
     }
 
@@ -162,14 +176,14 @@ def test_a_foreign_token_id_is_404_and_stays_active(login: Login) -> None:
     missing = client.delete(f"{TOKENS}/999999")
     assert foreign.status_code == missing.status_code == 404
     assert error_of(foreign) == error_of(missing)
-    assert authenticate_token(plaintext) == owner
+    assert user_of(plaintext) == owner
 
 
 def test_an_operator_may_revoke_anyones_token(login: Login) -> None:
     owner, operator = UserFactory(), UserFactory(is_staff=True)
     token, plaintext = new_token(owner)
     assert login(operator).delete(f"{TOKENS}/{token.pk}").status_code == 204
-    assert authenticate_token(plaintext) is None
+    assert user_of(plaintext) is None
     event = AuditEvent.objects.get(tag=AccountTag.TOKEN_REVOKED)
     assert event.actor_user_id == operator.pk
     assert event.data["user_id"] == owner.pk
@@ -231,12 +245,20 @@ def test_me_names_the_user_and_their_organisations(system: Actor) -> None:
 
 def test_the_plaintext_never_reaches_the_audit_log() -> None:
     user = UserFactory()
-    token, plaintext = new_token(user, name="release bot")
+    with time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=UTC), tick=False):
+        token, plaintext = do_create_api_token(
+            user, name="release bot", scopes={"publish", "read"}, days=30, actor=actor_for(user)
+        )
     do_revoke_api_token(token, actor=actor_for(user))
     events = list(AuditEvent.objects.filter(object_type="api_token").order_by("seq"))
     assert [e.tag for e in events] == [AccountTag.TOKEN_CREATED, AccountTag.TOKEN_REVOKED]
-    for event in events:
-        assert event.data == {"user_id": user.pk, "name": "release bot", "prefix": token.prefix}
+    named = {"user_id": user.pk, "name": "release bot", "prefix": token.prefix}
+    assert events[0].data == {
+        **named,
+        "scopes": ["read", "publish"],
+        "expires_at": "2026-12-25T10:00:00Z",
+    }
+    assert events[1].data == named
     everything = json.dumps([list(AuditEvent.objects.values())], default=str)
     assert plaintext not in everything
     assert plaintext[8:] not in everything
@@ -249,18 +271,18 @@ def test_last_used_at_is_written_at_most_once_a_minute(
     token, plaintext = new_token(UserFactory())
     first = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     with time_machine.travel(first, tick=False) as traveller:
-        assert authenticate_token(plaintext) is not None
+        assert user_of(plaintext) is not None
         token.refresh_from_db()
         assert token.last_used_at == first
 
         traveller.shift(30)
         with django_assert_num_queries(1):  # the lookup only, no write
-            assert authenticate_token(plaintext) is not None
+            assert user_of(plaintext) is not None
         token.refresh_from_db()
         assert token.last_used_at == first
 
         traveller.shift(31)
-        assert authenticate_token(plaintext) is not None
+        assert user_of(plaintext) is not None
         token.refresh_from_db()
         assert token.last_used_at == first + timedelta(seconds=61)
 
@@ -269,7 +291,7 @@ def test_tokens_of_deactivated_users_do_not_work() -> None:
     user = UserFactory()
     _, plaintext = new_token(user)
     User.objects.filter(pk=user.pk).update(is_active=False)
-    assert authenticate_token(plaintext) is None
+    assert user_of(plaintext) is None
     user.refresh_from_db()
     with pytest.raises(PermissionDenied, match="deactivated"):
         new_token(user, name="another")
@@ -278,9 +300,9 @@ def test_tokens_of_deactivated_users_do_not_work() -> None:
 def test_only_the_owner_or_lockstep_creates_tokens(system: Actor) -> None:
     owner, operator = UserFactory(), UserFactory(is_staff=True)
     with pytest.raises(PermissionDenied):
-        do_create_api_token(owner, name="x", actor=actor_for(operator))
-    token, plaintext = do_create_api_token(owner, name="x", actor=system)
-    assert authenticate_token(plaintext) == owner
+        do_create_api_token(owner, name="x", scopes={"read"}, actor=actor_for(operator))
+    token, plaintext = do_create_api_token(owner, name="x", scopes={"read"}, actor=system)
+    assert user_of(plaintext) == owner
     assert token.user == owner
 
 
@@ -298,6 +320,15 @@ def test_revoking_needs_the_owner_or_an_operator_and_happens_once() -> None:
     with pytest.raises(NotFound):
         access_api_token_by_id(actor_for(owner), token.pk)
     assert AuditEvent.objects.filter(tag=AccountTag.TOKEN_REVOKED).count() == 1
+
+
+@pytest.mark.parametrize("days", [0, 366, -5])
+def test_a_lifetime_outside_1_to_365_days_is_refused(days: int) -> None:
+    user = UserFactory()
+    with pytest.raises(ValidationError, match="between 1 and 365 days") as refused:
+        do_create_api_token(user, name="ci", scopes={"read"}, days=days, actor=actor_for(user))
+    assert refused.value.field == "expires_in_days"
+    assert not ApiToken.objects.exists()
 
 
 def test_name_rules_and_the_cap_on_active_tokens() -> None:

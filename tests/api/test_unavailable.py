@@ -28,6 +28,7 @@ from django.test import Client
 from ninja import NinjaAPI
 from ninja.testing import TestClient
 
+from lockstep.accounts.scopes import ALL_SCOPES
 from lockstep.accounts.tokens import do_create_api_token
 from lockstep.api.errors import install_error_handlers
 from lockstep.ops.resources import Shortage, shortage_of
@@ -51,7 +52,7 @@ def queries_fail(error: Callable[[], Exception]) -> Iterator[None]:
 
 def _token() -> dict[str, str]:
     user = UserFactory()
-    _, plaintext = do_create_api_token(user, name="ci", actor=actor_for(user))
+    _, plaintext = do_create_api_token(user, name="ci", scopes=ALL_SCOPES, actor=actor_for(user))
     return {"Authorization": f"Bearer {plaintext}"}
 
 

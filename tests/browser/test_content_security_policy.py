@@ -62,7 +62,7 @@ class Watched:
 def _log_in(browser: Browser, base: str, email: str) -> Watched:
     watched = Watched(browser.new_context(timezone_id="Europe/Berlin").new_page())
     watched.visit(f"{base}/login/")
-    watched.page.fill("#id_username", email)
+    watched.page.fill("#id_login", email)
     watched.page.fill("#id_password", PASSWORD)
     watched.page.click("button[type=submit]")
     expect(watched.page).to_have_url(f"{base}/")

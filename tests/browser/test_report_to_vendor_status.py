@@ -50,7 +50,7 @@ def _shot(page: Page, name: str) -> None:
 def _log_in(browser: Browser, base: str, email: str) -> Page:
     page = browser.new_context(timezone_id="Europe/Berlin").new_page()
     page.goto(f"{base}/login/")
-    page.fill("#id_username", email)
+    page.fill("#id_login", email)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{base}/")

@@ -112,7 +112,7 @@ def api_token(base: str, *, email: str = MAINTAINER) -> str:
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     browser.open(f"{base}/login/", timeout=10).read()
     csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
-    form = {"username": email, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+    form = {"login": email, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
     login = urllib.request.Request(
         f"{base}/login/",
         data=urllib.parse.urlencode(form).encode(),
@@ -122,7 +122,9 @@ def api_token(base: str, *, email: str = MAINTAINER) -> str:
     csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
     create = urllib.request.Request(
         f"{base}/api/v1/tokens",
-        data=json.dumps({"name": "schemathesis"}).encode(),
+        # Every scope: the run calls the publishing operations too (a token gets read alone
+        # unless it asks for more).
+        data=json.dumps({"name": "schemathesis", "scopes": ["read", "write", "publish"]}).encode(),
         headers={"Content-Type": "application/json", "X-CSRFToken": csrf},
         method="POST",
     )

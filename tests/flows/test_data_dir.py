@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lockstep.ops.datadir import loose_paths
 from tests.flows.test_serve import free_port
 
 pytestmark = pytest.mark.slow
@@ -29,15 +30,9 @@ def _mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 
-def test_serve_with_a_configured_secret_key_creates_the_missing_data_folder(
-    tmp_path: Path,
-) -> None:
-    # With LOCKSTEP_SECRET_KEY set nothing wrote a key file, so nothing made the folder and
-    # SQLite could not open its database: serve stopped with a traceback.
-    data = tmp_path / "not" / "there" / "yet"
+def _serve_once(env: dict[str, str], log: Path) -> None:
+    """Start `lockstep serve` with the umask a login shell has, wait for a page, stop it."""
     port = free_port()
-    env = _env(data, LOCKSTEP_SECRET_KEY="test-secret-key-" + "x" * 40)
-    log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [LOCKSTEP, "serve", "--port", str(port), "--workers", "1", "--no-worker", "--no-smtpd"],
@@ -45,6 +40,7 @@ def test_serve_with_a_configured_secret_key_creates_the_missing_data_folder(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=0o022,
         )
         try:
             deadline = time.monotonic() + 60
@@ -60,10 +56,40 @@ def test_serve_with_a_configured_secret_key_creates_the_missing_data_folder(
             os.killpg(process.pid, signal.SIGINT)
             assert process.wait(timeout=30) == 0
     assert "Traceback" not in log.read_text()
+
+
+def test_serve_with_a_configured_secret_key_creates_the_missing_data_folder(
+    tmp_path: Path,
+) -> None:
+    # With LOCKSTEP_SECRET_KEY set nothing wrote a key file, so nothing made the folder and
+    # SQLite could not open its database: serve stopped with a traceback.
+    data = tmp_path / "not" / "there" / "yet"
+    log = tmp_path / "serve.log"
+    _serve_once(_env(data, LOCKSTEP_SECRET_KEY="test-secret-key-" + "x" * 40), log)
     assert f"created the data folder {data}" in log.read_text()
     assert _mode(data) == 0o700
     assert not (data / "secret_key").exists()
     assert _mode(data / "lockstep.sqlite3") == 0o600
+    # Nothing in the folder (static files included) is open to anyone else, and serve said so.
+    assert loose_paths(data) == ([], False)
+    assert "has mode" not in log.read_text()
+
+
+def test_serve_warns_about_what_is_open_in_an_existing_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)  # the operator's choice
+    (data / "notes.txt").write_text("copied in by hand")
+    (data / "notes.txt").chmod(0o644)
+    log = tmp_path / "serve.log"
+    _serve_once(_env(data), log)
+    said = log.read_text()
+    assert f"the data folder {data} has mode 0755" in said
+    assert f"{data / 'notes.txt'} in the data folder has mode 0644" in said
+    assert _mode(data) == 0o755  # warned about, not changed
+    assert _mode(data / "notes.txt") == 0o644
+    # What serve made itself is private even in an open folder.
+    assert loose_paths(data) == ([data, data / "notes.txt"], False)
 
 
 def test_secrets_of_an_older_install_are_made_private_at_start(tmp_path: Path) -> None:

@@ -75,7 +75,10 @@ def test_a_post_for_participants_only_stays_off_the_tracking_page(world: CaseWor
 
 def test_the_api_marks_a_post_participants_only(world: CaseWorld, client: Client) -> None:
     _token, plaintext = do_create_api_token(
-        world.vendor_user, name="tests", actor=actor_for(world.vendor_user)
+        world.vendor_user,
+        name="tests",
+        scopes={"read", "write"},
+        actor=actor_for(world.vendor_user),
     )
     auth = {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
     url = f"/api/v1/cases/{world.case.pk}/posts"

@@ -220,7 +220,7 @@ def test_serve_demo_then_a_vendor_logs_in_and_sees_the_demo_world(
     token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
     form = urllib.parse.urlencode(
         {
-            "username": "ana@northwind.example",
+            "login": "ana@northwind.example",
             "password": "quokka-demo-password",
             "csrfmiddlewaretoken": token,
         }

@@ -13,6 +13,8 @@ from django.test import Client, override_settings
 
 from lockstep.advisories.models import Advisory
 from lockstep.advisories.tasks import catch_up, publish_at_date
+from lockstep.audit.models import AuditEvent
+from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.embargo import do_edit_advisory_draft
 from lockstep.cases.models import Case, EmbargoBreach, ExtensionRequest
 from lockstep.cases.queries import access_case_by_id
@@ -22,7 +24,8 @@ from lockstep.cve.tasks import publish_cve_records
 from lockstep.intake.actions import Acceptance, do_accept_report
 from tests.conftest import actor_for
 from tests.factories.cases import SYSTEM, CaseWorld, build_case_world
-from tests.factories.world import ChannelFactory
+from tests.factories.signin import sign_in
+from tests.factories.world import PASSWORD, ChannelFactory
 from tests.flows.test_disclosure import AT, DATE, START, _world
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +41,7 @@ def test_every_embargo_button_works_in_the_case_room(client: Client) -> None:
     world = _world()
     case = world.case
     with time_machine.travel(START, tick=False):
-        client.force_login(world.vendor_user)
+        sign_in(client, world.vendor_user)
         assert _embargo(client, case, action="agree") == ["You agreed to the date."]
         assert "Unknown action." in _embargo(client, case, action="nope")
         assert "Give a date" in _embargo(client, case, action="request-extension", requested="x")[0]
@@ -54,7 +57,7 @@ def test_every_embargo_button_works_in_the_case_room(client: Client) -> None:
         assert "Packaging needs a day more." in room
         assert "Seen on a forum." in room
         assert "Declare the date agreed" not in room  # leads only
-        client.force_login(world.maintainer)
+        sign_in(client, world.maintainer)
         room = client.get(f"/cases/{case.pk}/").content.decode()
         assert "Release with the fix, without mentioning its security impact" in room
         assert "discouraged" in room
@@ -186,7 +189,7 @@ def test_publish_now_for_a_case_without_embargo(client: Client) -> None:
         reporter_posts=False,
         actor=lead,
     )
-    client.force_login(world.maintainer)
+    sign_in(client, world.maintainer)
     assert "is public" in _embargo(client, case, action="publish-now")[0]
     assert "public already" in _embargo(client, case, action="publish-now")[0].lower()
     feed = client.get("/archive/feed.atom").content.decode()
@@ -197,7 +200,7 @@ def test_reserve_a_cve_in_the_room_and_see_it_stale_on_the_cases_list(
     client: Client, settings: Any
 ) -> None:
     world = _world()
-    client.force_login(world.maintainer)
+    sign_in(client, world.maintainer)
     vuln = world.case.vulnerabilities.get()
     with time_machine.travel(START, tick=False):
         refused = _embargo(client, world.case, action="reserve-cve", vulnerability=str(vuln.pk))
@@ -215,10 +218,10 @@ def test_reserve_a_cve_in_the_room_and_see_it_stale_on_the_cases_list(
         listing = client.get("/cases/").content.decode()
         assert 'id="stale-cves"' in listing
         assert "CVE-2026-60000" in listing
-        client.force_login(world.vendor_user)
+        sign_in(client, world.vendor_user)
         assert 'id="stale-cves"' not in client.get("/cases/").content.decode()
         assert publish_cve_records.call()["published"] == 1  # a local ID: ours to publish
-        client.force_login(world.maintainer)
+        sign_in(client, world.maintainer)
         assert 'id="stale-cves"' not in client.get("/cases/").content.decode()
         reject = {"action": "reject-cve", "cve": "CVE-2026-60000"}
         assert "Say why" in _embargo(client, world.case, **reject)[0]
@@ -234,7 +237,7 @@ def test_an_export_that_cannot_be_built_does_not_stop_publication(
 ) -> None:
     world = _cve_world()
     settings.LOCKSTEP_PUBLISHER_NAME = "An Organisation Whose Name Is Far Too Long For CVE"
-    client.force_login(world.maintainer)
+    sign_in(client, world.maintainer)
     preview = client.get(f"/cases/{world.case.pk}/advisory/").content.decode()
     assert 'id="problems"' in preview  # seen before the date, not at it
     client.logout()
@@ -251,7 +254,7 @@ def test_an_export_that_cannot_be_built_does_not_stop_publication(
 
 def test_participants_preview_the_advisory_before_the_date(client: Client) -> None:
     world = _cve_world()
-    client.force_login(world.vendor_user)
+    sign_in(client, world.vendor_user)
     with time_machine.travel(START, tick=False):
         page = client.get(f"/cases/{world.case.pk}/advisory/").content.decode()
     assert "embargoed: not public" in page
@@ -260,3 +263,21 @@ def test_participants_preview_the_advisory_before_the_date(client: Client) -> No
     assert "x_LOCKSTEP-PREVIEW" in page
     assert 'id="problems"' not in page
     assert client.get("/advisories/").content.decode().count("quokka") == 0
+
+
+def test_the_weightiest_acts_ask_to_sign_in_again_then_go_through(client: Client) -> None:
+    world = _world()
+    case = world.case
+    with time_machine.travel(START, tick=True):
+        sign_in(client, world.maintainer, ago=3600)  # an hour ago: not recent
+        form = {"action": "early-release", "option": "without_fix", "version": "1.4.1"}
+        asked = client.post(f"/cases/{case.pk}/embargo/", form)
+        assert asked.status_code == 302
+        assert asked["Location"].startswith("/reauthenticate/?next=")
+        assert not AuditEvent.objects.filter(tag=CaseTag.EARLY_RELEASE_RECORDED).exists()
+        again = client.post(asked["Location"], {"password": PASSWORD}, follow=True)
+        assert again.status_code == 200
+        assert AuditEvent.objects.filter(tag=CaseTag.EARLY_RELEASE_RECORDED).exists()
+        # An act of less weight needs no fresh proof.
+        sign_in(client, world.vendor_user, ago=3600)
+        assert _embargo(client, case, action="agree") == ["You agreed to the date."]

@@ -43,10 +43,10 @@ def test_anonymous_visitor_is_sent_to_login(client: Client) -> None:
 
 def test_login_by_email_and_password(client: Client) -> None:
     user = UserFactory(email="quinn@example.org", display_name="Quinn")
-    bad = client.post("/login/", {"username": "quinn@example.org", "password": "nope nope"})
+    bad = client.post("/login/", {"login": "quinn@example.org", "password": "nope nope"})
     assert bad.status_code == 200
-    assert b"Please enter a correct" in bad.content
-    good = client.post("/login/", {"username": "QUINN@example.org", "password": PASSWORD})
+    assert b"The email address and/or password you specified are not correct" in bad.content
+    good = client.post("/login/", {"login": "QUINN@example.org", "password": PASSWORD})
     assert good.status_code == 302
     assert good["Location"] == "/"
     home = client.get("/")

@@ -7,6 +7,10 @@ Adding endpoints for a domain:
    gets its caller from `lockstep.api.auth.actor_of(request)` and calls one `do_*`).
 2. Import the module below and add one `api.add_router("/<prefix>", <domain>.router)` line
    in the "Routers" block.
+3. Say what a token needs for each new operation in tests/unit/api/test_scopes.py (which fails
+   until you do): `read` for GET, `write` for the other methods, or `publish` for an operation
+   that makes embargoed information public or ends or shortens an embargo, which then
+   declares `auth=PUBLISHING` (api/auth.py).
 
 Every endpoint requires a token or a session unless it says `auth=None` (see api/auth.py
 for both, and for CSRF). Errors are turned into JSON in one place, api/errors.py, so an
@@ -21,7 +25,7 @@ from lockstep.api.auth import API_AUTH
 from lockstep.api.errors import install_error_handlers
 from lockstep.api.openapi import LockstepNinjaAPI
 from lockstep.api.parsing import NulRefusingParser
-from lockstep.api.v1 import advisories, cases, embargo, reports, tokens
+from lockstep.api.v1 import advisories, cases, embargo, orgs, reports, tokens, users
 
 api = LockstepNinjaAPI(
     title="Lockstep API",
@@ -42,3 +46,5 @@ api.add_router("/", reports.router)  # /reports…, /track/{token}…
 api.add_router("/", cases.router)  # /cases…
 api.add_router("/", advisories.router)  # /advisories…, /query
 api.add_router("/", embargo.router)  # /cases/{id}/embargo…
+api.add_router("/", orgs.router)  # /orgs/{slug}/members…, /orgs/{slug}/invitations…
+api.add_router("/", users.router)  # /users/{id}/deactivate, /users/{id}/reactivate

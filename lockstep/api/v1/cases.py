@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from lockstep.api.auth import actor_of
+from lockstep.api.auth import PUBLISHING, actor_of
 from lockstep.api.params import Id, Offset
 from lockstep.cases.actions.opening import do_set_disclosure_date
 from lockstep.cases.actions.participants import (
@@ -260,7 +260,8 @@ def add_post(request: HttpRequest, case_id: Id, data: PostIn) -> PostOut:
     return _post(post)
 
 
-@router.post("/cases/{case_id}/disclosure-date", response=DateOut)
+# PUBLISHING: a new date can be earlier than the current one, and so shorten the embargo.
+@router.post("/cases/{case_id}/disclosure-date", response=DateOut, auth=PUBLISHING)
 def set_date(request: HttpRequest, case_id: Id, data: DateIn) -> DateOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)

@@ -1,5 +1,8 @@
 """The embargo of a case: agreeing the date, extensions, breaches, early releases, the
-advisory draft and publication. Same actions as the case room's embargo section."""
+advisory draft and publication. Same actions as the case room's embargo section.
+
+The operations that end or shorten the embargo or publish say `auth=PUBLISHING`: a token needs
+the `publish` scope for them (api/auth.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from ninja import Field, Router, Schema
 
 from lockstep.advisories.actions.breach import do_confirm_breach
 from lockstep.advisories.actions.publication import do_publish_now
-from lockstep.api.auth import actor_of
+from lockstep.api.auth import PUBLISHING, actor_of
 from lockstep.api.params import Id
 from lockstep.cases.actions.embargo import (
     do_agree_date,
@@ -191,7 +194,10 @@ def report_breach(request: HttpRequest, case_id: Id, data: BreachIn) -> BreachOu
     return _breach(made)
 
 
-@router.post("/cases/{case_id}/breaches/{breach_id}/confirm", response=PublishedOut)
+# PUBLISHING: a confirmed breach ends the embargo and publishes the advisory.
+@router.post(
+    "/cases/{case_id}/breaches/{breach_id}/confirm", response=PublishedOut, auth=PUBLISHING
+)
 def confirm_breach(request: HttpRequest, case_id: Id, breach_id: Id, data: NoteIn) -> PublishedOut:
     actor, access = _ctx(request, case_id)
     advisory = do_confirm_breach(access, breach_id, note=data.note, actor=actor)
@@ -204,7 +210,8 @@ def dismiss_breach(request: HttpRequest, case_id: Id, breach_id: Id, data: NoteI
     return _breach(do_dismiss_breach(access, breach_id, note=data.note, actor=actor))
 
 
-@router.post("/cases/{case_id}/early-release", response={201: EarlyOut})
+# PUBLISHING: a release before the date makes the fix, and so the issue, public early.
+@router.post("/cases/{case_id}/early-release", response={201: EarlyOut}, auth=PUBLISHING)
 def early_release(request: HttpRequest, case_id: Id, data: EarlyIn) -> EarlyOut:
     actor, access = _ctx(request, case_id)
     made = do_record_early_release(access, option=data.option, version=data.version, actor=actor)
@@ -224,7 +231,8 @@ def advisory_draft(request: HttpRequest, case_id: Id, data: DraftIn) -> None:
     )
 
 
-@router.post("/cases/{case_id}/publish", response=PublishedOut)
+# PUBLISHING: publishes the advisory (exports, the public list, CVE records).
+@router.post("/cases/{case_id}/publish", response=PublishedOut, auth=PUBLISHING)
 def publish(request: HttpRequest, case_id: Id) -> PublishedOut:
     actor, access = _ctx(request, case_id)
     advisory = do_publish_now(access, actor=actor)
@@ -276,7 +284,13 @@ class AssignIn(Schema):
     vulnerability_id: Id
 
 
-@router.post("/cases/{case_id}/cves/{cve_id}/reject", response=CveOut, summary="Reject a CVE ID")
+# PUBLISHING: CVE Services publishes the rejection, with its reason, on cve.org.
+@router.post(
+    "/cases/{case_id}/cves/{cve_id}/reject",
+    response=CveOut,
+    summary="Reject a CVE ID",
+    auth=PUBLISHING,
+)
 def reject(request: HttpRequest, case_id: Id, cve_id: str, data: RejectIn) -> CveOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)

@@ -7,8 +7,13 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from lockstep.accounts.models import ApiToken
 from lockstep.accounts.queries import access_user_by_id
+from lockstep.accounts.scopes import Scope
 from lockstep.accounts.tokens import (
+    DEFAULT_LIFETIME_DAYS,
+    MAX_LIFETIME_DAYS,
+    MIN_LIFETIME_DAYS,
     NAME_MAX_LENGTH,
     access_api_token_by_id,
     check_token_creation_rate,
@@ -29,13 +34,29 @@ class TokenIn(Schema):
     name: str = Field(
         min_length=1, max_length=NAME_MAX_LENGTH, description="What the token is for."
     )
+    scopes: list[Scope] = Field(
+        [Scope.READ],  # DEFAULT_SCOPES, as the document shows it
+        min_length=1,
+        description="What it may do: read (safe methods), write (the others), publish (what "
+        "makes embargoed information public or ends or shortens an embargo). write and "
+        "publish each need read. A token creating a token needs write, and may give only "
+        "scopes it has itself.",
+    )
+    expires_in_days: int = Field(
+        DEFAULT_LIFETIME_DAYS,
+        ge=MIN_LIFETIME_DAYS,
+        le=MAX_LIFETIME_DAYS,
+        description="How long the token works, in days.",
+    )
 
 
 class TokenOut(Schema):
     id: int
     name: str
     prefix: str = Field(description="The token's first 8 characters, to recognise it by.")
+    scopes: list[Scope] = Field(description="In the order read, write, publish.")
     created_at: datetime
+    expires_at: datetime = Field(description="It stops working then; there is no renewal.")
     last_used_at: datetime | None = Field(description="Updated at most once a minute.")
 
 
@@ -58,26 +79,46 @@ class MeOut(Schema):
     organisations: list[MembershipOut]
 
 
+def _out(token: ApiToken) -> TokenOut:
+    return TokenOut(
+        id=token.pk,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=[Scope(name) for name in token.scope_list],
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+    )
+
+
 @router.get("/tokens", response=list[TokenOut], summary="My active API tokens")
 def list_tokens(request: HttpRequest) -> list[TokenOut]:
-    tokens = list_tokens_for(actor_of(request))
-    return [TokenOut.model_validate(token, from_attributes=True) for token in tokens]
+    """Neither revoked nor expired, newest first."""
+    return [_out(token) for token in list_tokens_for(actor_of(request))]
 
 
 @router.post(
     "/tokens",
     response={201: TokenCreatedOut},
     summary="Create an API token",
-    description="Returns the token in `token`, once; store it now. At most 10 an hour.",
+    description="Returns the token in `token`, once; store it now. At most 10 an hour. "
+    "It has the scopes asked for (default: read) and expires after `expires_in_days` "
+    "(default 90). Through a token, this needs `write`, and a scope the calling token lacks "
+    "is refused (403 `insufficient_scope`).",
     openapi_extra=answers(429),
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> TokenCreatedOut:
     actor = actor_of(request)
     user = access_user_by_id(actor, actor.user_id)
     check_token_creation_rate(actor, now=clock.now())
-    token, plaintext = do_create_api_token(user, name=payload.name, actor=actor)
-    shown = TokenOut.model_validate(token, from_attributes=True)
-    return TokenCreatedOut(**shown.model_dump(), token=plaintext)
+    token, plaintext = do_create_api_token(
+        user,
+        name=payload.name,
+        scopes=payload.scopes,
+        days=payload.expires_in_days,
+        actor=actor,
+    )
+    return TokenCreatedOut(**_out(token).model_dump(), token=plaintext)
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")

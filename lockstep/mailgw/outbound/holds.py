@@ -1,5 +1,6 @@
 """A coordinator decides about copies that did not go: send a held one again, or drop it; send
-a waiting one now rather than at its next attempt (all audited)."""
+a waiting one now rather than at its next attempt (all audited). Copies whose recipient may no
+longer read them (they left the case, their organisation or Lockstep) are cancelled."""
 
 from __future__ import annotations
 
@@ -102,3 +103,41 @@ def cancel_case_copies(case_id: int, addresses: Collection[str], *, reason: str)
         status=OutboxStatus.DROPPED, last_error=f"cancelled: {reason}"[:2000]
     )
     return ids
+
+
+def cancel_copies_to(
+    address: str, *, case_ids: Collection[int] | None, reason: str, actor: Actor
+) -> list[int]:
+    """Drop the copies to `address` that are still waiting (queued or held): those of
+    `case_ids`, or every one of them with `case_ids=None`. Composed into the caller's
+    transaction; one audit event names them all (none if there were none)."""
+    rows = OutboundMessage.objects.select_for_update().filter(
+        to_address__iexact=address, status__in=CANCELLABLE
+    )
+    if case_ids is not None:
+        rows = rows.filter(case_id__in=list(case_ids))
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return []
+    OutboundMessage.objects.filter(pk__in=ids).update(
+        status=OutboxStatus.DROPPED, last_error=f"cancelled: {reason}"[:2000]
+    )
+    record(
+        MailTag.CANCELLED,
+        actor=actor,
+        object_type="outbound",
+        object_id=ids[0],
+        data={"to": address, "copies": ids, "reason": reason},
+    )
+    return ids
+
+
+def cancel_copy(row_id: int, *, reason: str) -> bool:
+    """Drop one copy if it is still waiting; composed into the caller's transaction, which
+    audits why (say, the invitation it carries was revoked)."""
+    dropped = (
+        OutboundMessage.objects.select_for_update()
+        .filter(pk=row_id, status__in=CANCELLABLE)
+        .update(status=OutboxStatus.DROPPED, last_error=f"cancelled: {reason}"[:2000])
+    )
+    return dropped == 1

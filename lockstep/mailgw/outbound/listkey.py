@@ -72,7 +72,7 @@ def list_key_use() -> str | None:
 def _create(path: Path) -> str | None:
     """Make a key into `path` (mode 0600); None if the file is there already."""
     _public, secret = get_openpgp().generate_key(f"Lockstep <{settings.LOCKSTEP_MAIL_FROM}>")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_MODE)
     except FileExistsError:

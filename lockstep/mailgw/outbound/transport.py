@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import re
 import smtplib
@@ -51,6 +52,9 @@ class Transport(Protocol):
         ...
 
 
+COPY_MODE = 0o600  # a copy may be a notice in clear text: its owner's alone, whatever the umask
+
+
 class FolderTransport:
     """Writes each message as an .eml file: the embedded mode's outbox, shown in the web UI."""
 
@@ -63,7 +67,10 @@ class FolderTransport:
             name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in envelope.key)
             target = self.folder / f"{name}.eml"
             partial = target.with_suffix(".part")
-            partial.write_bytes(envelope.data)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, COPY_MODE)
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(fd, COPY_MODE)  # a .part left by a stopped worker keeps its old mode
+                handle.write(envelope.data)
             partial.replace(target)  # appears whole or not at all
             yield [Outcome(envelope.key)]
 

@@ -22,9 +22,9 @@ def test_production_hashes_passwords_with_argon2() -> None:
 
 def test_login_is_by_email_case_insensitively(system: Actor) -> None:
     user = do_create_user(email="Quinn@Example.org", password=PASSWORD, actor=system)
-    assert user.email == "Quinn@example.org"
-    assert authenticate(username="quinn@example.org", password=PASSWORD) == user
-    assert authenticate(username="quinn@example.org", password="wrong password!") is None
+    assert user.email == "quinn@example.org"
+    assert authenticate(email="quinn@example.org", password=PASSWORD) == user
+    assert authenticate(email="quinn@example.org", password="wrong password!") is None
     with pytest.raises(Conflict, match="already exists"):
         do_create_user(email="QUINN@example.org", password=PASSWORD, actor=system)
 
@@ -55,7 +55,7 @@ def test_password_change_own_only() -> None:
     with pytest.raises(PermissionDenied):
         do_set_password(user, password="another good passphrase", actor=actor_for(other))
     do_set_password(user, password="another good passphrase", actor=actor_for(user))
-    assert authenticate(username=user.email, password="another good passphrase") == user
+    assert authenticate(email=user.email, password="another good passphrase") == user
 
 
 def test_user_gatekeeper() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lockstep.audit.models import AuditEvent
+from lockstep.cases.actions.members import do_remove_member
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lockstep.orgs.actions import (
@@ -14,7 +15,6 @@ from lockstep.orgs.actions import (
     do_change_member_role,
     do_create_organization,
     do_remove_key,
-    do_remove_member,
 )
 from lockstep.orgs.models import Membership, OpenPGPKey, OrgKind, Role
 from lockstep.orgs.queries import access_org_by_slug, list_orgs_for
@@ -158,3 +158,14 @@ def test_org_visibility_missing_and_forbidden_look_the_same(system: Actor) -> No
     assert list(list_orgs_for(actor_for(outsider))) == []
     assert list(list_orgs_for(actor_for(member))) == [org]
     assert list(list_orgs_for(actor_for(operator))) == [org]
+
+
+def test_a_member_removed_meanwhile_is_not_found(system: Actor) -> None:
+    org = OrganizationFactory()
+    do_add_member(org, UserFactory(), role=Role.ADMIN, actor=system)
+    membership = do_add_member(org, UserFactory(), actor=system)
+    do_remove_member(membership, actor=system)
+    with pytest.raises(NotFound, match="No such member"):
+        do_change_member_role(membership, role=Role.ADMIN, actor=system)
+    with pytest.raises(NotFound, match="No such member"):
+        do_remove_member(membership, actor=system)

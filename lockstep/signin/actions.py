@@ -1,0 +1,70 @@
+"""The write path for what happens around signing in: each is audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from lockstep.accounts.models import User
+from lockstep.accounts.sessions import end_sessions_of, sessions_of
+from lockstep.audit.record import record
+from lockstep.audit.tags import AccountTag
+from lockstep.core.actor import Actor
+from lockstep.core.errors import NotFound
+
+
+def _note(tag: AccountTag, user: User, *, actor: Actor, data: dict[str, object]) -> None:
+    with transaction.atomic():
+        record(tag, actor=actor, object_type="user", object_id=user.pk, data=data)
+
+
+def do_note_sign_in(user: User, *, client: str, method: str) -> None:
+    _note(
+        AccountTag.SIGNED_IN,
+        user,
+        actor=Actor.for_user(user),
+        data={"client": client, "method": method},
+    )
+
+
+def do_note_sign_out(user: User, *, client: str) -> None:
+    _note(AccountTag.SIGNED_OUT, user, actor=Actor.for_user(user), data={"client": client})
+
+
+def do_note_sign_in_refused(user: User, *, client: str) -> None:
+    _note(AccountTag.SIGNIN_REFUSED, user, actor=Actor.system("signin"), data={"client": client})
+
+
+def do_note_second_factor(tag: AccountTag, user: User, *, kind: str) -> None:
+    _note(tag, user, actor=Actor.for_user(user), data={"type": kind})
+
+
+@transaction.atomic
+def do_end_sessions(user: User, *, keep: str | None, actor: Actor, reason: str) -> int:
+    """End `user`'s sessions but `keep`: by themself or an operator (anyone else: NotFound)."""
+    if actor.user_id != user.pk and not actor.is_privileged:
+        raise NotFound("No such user.")
+    ended = end_sessions_of(user.pk, keep=keep)
+    record(
+        AccountTag.SESSIONS_ENDED,
+        actor=actor,
+        object_type="user",
+        object_id=user.pk,
+        data={"count": ended, "reason": reason},
+    )
+    return ended
+
+
+@transaction.atomic
+def do_end_session(user: User, *, session_id: int, actor: Actor) -> None:
+    """End one of `user`'s own sessions, named by its row id."""
+    session = sessions_of(user.pk).filter(pk=session_id).first()
+    if session is None or actor.user_id != user.pk:
+        raise NotFound("No such session.")
+    session.end()
+    record(
+        AccountTag.SESSIONS_ENDED,
+        actor=actor,
+        object_type="user",
+        object_id=user.pk,
+        data={"count": 1, "reason": "ended by its owner"},
+    )
