@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "lockstep.signin.middleware.SessionLifetimeMiddleware",
     "lockstep.signin.middleware.SecondFactorRequiredMiddleware",
+    "lockstep.signin.middleware.PrivateAnswersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

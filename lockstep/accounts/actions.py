@@ -25,6 +25,17 @@ def _check_password(password: str, user: User) -> None:
         raise ValidationError(" ".join(exc.messages), field="password") from None
 
 
+def clean_email(email: str) -> str:
+    """An address as Lockstep keeps it (lower case), or ValidationError on the `email` field."""
+    email = User.objects.normalize_email(email.strip())
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        msg = f"{email!r} is not a valid e-mail address."
+        raise ValidationError(msg, field="email") from None
+    return email
+
+
 @transaction.atomic
 def do_create_user(  # noqa: PLR0913 - a user's facts, each named
     *,
@@ -39,12 +50,7 @@ def do_create_user(  # noqa: PLR0913 - a user's facts, each named
     if is_staff and not actor.is_privileged:
         msg = "Only an operator can create another operator."
         raise PermissionDenied(msg)
-    email = User.objects.normalize_email(email.strip())
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        msg = f"{email!r} is not a valid e-mail address."
-        raise ValidationError(msg, field="email") from None
+    email = clean_email(email)
     if User.objects.filter(email__iexact=email).exists():
         msg = f"A user with the e-mail address {email} already exists."
         raise Conflict(msg, field="email")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from allauth.usersessions.models import UserSession
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 
 def sessions_of(user_id: int) -> QuerySet[UserSession]:
@@ -29,3 +30,13 @@ def end_sessions_of(user_id: int, *, keep: str | None = None) -> int:
         session.end()
         ended += 1
     return ended
+
+
+def record_session(request: HttpRequest) -> None:
+    """Record the session a sign-in just began, whatever signed it in (allauth records its own
+    sign-ins; an invitation's account signs in through Django's `login`)."""
+    key = request.session.session_key
+    if not getattr(request, "user", None):  # a test client's force_login: no real request
+        return
+    if key and not UserSession.objects.filter(session_key=key).exists():
+        UserSession.objects.create_from_request(request)

@@ -59,6 +59,11 @@ from lockstep.accounts.models import ApiToken, User
 from lockstep.accounts.scopes import Scope, check_scope, scope_for_method
 from lockstep.accounts.tokens import authenticate_token
 from lockstep.core.actor import Actor
+from lockstep.signin.second_factor import (
+    ReauthenticationRequired,
+    check_second_factor_kept,
+    recently_proven,
+)
 
 BEARER_CHALLENGE = 'Bearer realm="lockstep"'
 
@@ -116,6 +121,8 @@ class TokenAuth(HttpBearer):
         if found is None:
             raise InvalidToken
         check_scope(found.scope_set, self.required_scope(request.method or "GET"))
+        # A token made before the instance required a second factor does not outlive it.
+        check_second_factor_kept(found.user)
         return found
 
 
@@ -144,13 +151,34 @@ class SessionAuth(APIKeyCookie):
         return session_user(request)
 
 
+class RecentSessionAuth(SessionAuth):
+    """A session that proved a second factor recently (lockstep.signin.second_factor): what
+    the weightiest acts ask of a browser. A token is held to its scope instead."""
+
+    @override
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = session_user(request)
+        if user is not None and not recently_proven(request, user):
+            raise ReauthenticationRequired
+        return user
+
+
+def require_recent_proof(request: HttpRequest) -> None:
+    """For an act that is weighty only in some forms (granting, not refusing): a session must
+    have proved a second factor recently; a token passes."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, User) and not recently_proven(request, auth):
+        raise ReauthenticationRequired
+
+
 token_auth = TokenAuth()
 session_auth = SessionAuth()
 # Every operation's default (NinjaAPI(auth=…)): a token held to the method rule, or a session.
 API_AUTH = [token_auth, session_auth]
 # `auth=PUBLISHING`: the operation makes embargoed information public, or ends or shortens an
 # embargo. A token needs `publish`; a session is not limited.
-PUBLISHING = [TokenAuth(scope=Scope.PUBLISH), session_auth]
+# A session needs a recent second factor (RecentSessionAuth).
+PUBLISHING = [TokenAuth(scope=Scope.PUBLISH), RecentSessionAuth()]
 
 
 def bearer_token(request: HttpRequest) -> ApiToken | None:

@@ -18,17 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 
-from lockstep.accounts.actions import do_create_user
+from lockstep.accounts.actions import clean_email, do_create_user
 from lockstep.accounts.models import User
 from lockstep.audit.record import record
 from lockstep.audit.tags import OrgTag
 from lockstep.core import clock
 from lockstep.core.actor import Actor
-from lockstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from lockstep.core.errors import Conflict, NotFound, PermissionDenied
 from lockstep.core.links import invitation_url
 from lockstep.mailgw.outbound.holds import cancel_copy
 from lockstep.mailgw.outbound.outbox import Recipient, fan_out
@@ -70,21 +68,11 @@ def check_invitation_rate(org: Organization, *, now: datetime) -> None:
     )
 
 
-def _clean_email(email: str) -> str:
-    email = User.objects.normalize_email(email.strip())
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        msg = f"{email!r} is not a valid e-mail address."
-        raise ValidationError(msg, field="email") from None
-    return email
-
-
 @transaction.atomic
 def do_invite_member(org: Organization, *, email: str, role: Role, actor: Actor) -> Sent:
     """Invite `email` to `org` as `role` and queue the mail with the link."""
     require_admin(actor, org)
-    email = _clean_email(email)
+    email = clean_email(email)
     if Membership.objects.filter(org=org, user__email__iexact=email).exists():
         msg = f"{email} is already a member of {org.name}."
         raise Conflict(msg, field="email")

@@ -44,13 +44,7 @@ def do_end_sessions(user: User, *, keep: str | None, actor: Actor, reason: str) 
     if actor.user_id != user.pk and not actor.is_privileged:
         raise NotFound("No such user.")
     ended = end_sessions_of(user.pk, keep=keep)
-    record(
-        AccountTag.SESSIONS_ENDED,
-        actor=actor,
-        object_type="user",
-        object_id=user.pk,
-        data={"count": ended, "reason": reason},
-    )
+    _note(AccountTag.SESSIONS_ENDED, user, actor=actor, data={"count": ended, "reason": reason})
     return ended
 
 
@@ -61,10 +55,5 @@ def do_end_session(user: User, *, session_id: int, actor: Actor) -> None:
     if session is None or actor.user_id != user.pk:
         raise NotFound("No such session.")
     session.end()
-    record(
-        AccountTag.SESSIONS_ENDED,
-        actor=actor,
-        object_type="user",
-        object_id=user.pk,
-        data={"count": 1, "reason": "ended by its owner"},
-    )
+    reason = "ended by its owner"
+    _note(AccountTag.SESSIONS_ENDED, user, actor=actor, data={"count": 1, "reason": reason})

@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter

@@ -111,3 +111,21 @@ def _refuse(request: HttpRequest) -> HttpResponse:
         "Add an authenticator app or a security key to go on.",
     )
     return redirect("mfa_index")
+
+
+class PrivateAnswersMiddleware:
+    """No cache keeps what a signed-in person (or a token) was shown: an answer to them without
+    a Cache-Control of its own gets `private, no-store`. Signing out also asks the browser to
+    forget what it cached and stored for Lockstep (`Clear-Site-Data`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request.user.is_authenticated or _bearer(request)
+        response = self.get_response(request)
+        if signed_in and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        if signed_in and request.method == "POST" and request.path_info == "/logout/":
+            response["Clear-Site-Data"] = '"cache", "storage"'
+        return response

@@ -23,12 +23,33 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.urls import reverse
 
+from lockstep.core.errors import PermissionDenied
 from lockstep.orgs.models import Membership
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseRedirect
 
     from lockstep.accounts.models import User
+
+
+class SecondFactorRequired(PermissionDenied):
+    code = "second_factor_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This account must have a second factor on this instance: add one at /2fa/ first."
+        )
+
+
+class ReauthenticationRequired(PermissionDenied):
+    code = "reauthentication_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This act needs a second factor proven in the last minutes: sign in again "
+            "(/reauthenticate/) in this session, or use an API token with the needed scope."
+        )
+
 
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 MFA_METHOD = "mfa"
@@ -68,3 +89,9 @@ def reauthenticate(request: HttpRequest, user: User) -> HttpResponseRedirect:
     page = "mfa_reauthenticate" if has_second_factor(user) else "account_reauthenticate"
     answer: HttpResponseRedirect = suspend_request(request, reverse(page))
     return answer
+
+
+def check_second_factor_kept(user: User) -> None:
+    """Raise SecondFactorRequired for an account that needs a second factor and has none."""
+    if needs_second_factor(user) and not has_second_factor(user):
+        raise SecondFactorRequired

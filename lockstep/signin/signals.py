@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.http import HttpRequest
 
 from lockstep.accounts.models import User
+from lockstep.accounts.sessions import record_session
 from lockstep.audit.tags import AccountTag
 from lockstep.core.actor import Actor
 from lockstep.ops.client import client_address
@@ -38,7 +39,8 @@ def _signed_in(**signal_args: object) -> None:
     now = time.time()
     request.session[SIGNED_IN_AT] = now
     request.session[SEEN_AT] = now
-    method = "passkey" if request.path_info.startswith("/mfa/") else "password"
+    record_session(request)
+    method = "passkey" if request.path_info.startswith("/2fa/") else "password"
     do_note_sign_in(user, client=client_address(request), method=method)
 
 

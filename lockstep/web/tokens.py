@@ -30,6 +30,7 @@ from lockstep.accounts.tokens import (
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
 from lockstep.core.errors import LockstepError, NotFound
+from lockstep.signin.second_factor import reauthenticate, recently_proven
 from lockstep.web.errors import domain_errors
 
 
@@ -100,6 +101,8 @@ def my_tokens(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST or None)
     created = None
     if form.is_bound and form.is_valid():
+        if not recently_proven(request, user):  # a new credential: prove yourself anew
+            return reauthenticate(request, user)
         created = _create(form, user, actor)
         if created is not None:
             form = TokenCreateForm()

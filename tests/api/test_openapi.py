@@ -49,9 +49,10 @@ def test_the_security_requirement_names_the_token_scope(schema: dict[str, Any]) 
 
     assert security("/tokens", "get") == [{"TokenAuth": ["read"]}, {"SessionAuth": []}]
     assert security("/tokens", "post") == [{"TokenAuth": ["write"]}, {"SessionAuth": []}]
+    # A session publishes only with a second factor proven in the last minutes.
     assert security("/cases/{case_id}/publish", "post") == [
         {"TokenAuth": ["publish"]},
-        {"SessionAuth": []},
+        {"RecentSessionAuth": []},
     ]
 
 

@@ -30,6 +30,7 @@ from lockstep.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from lockstep.orgs.actions import do_add_member
 from lockstep.orgs.models import Role
 from tests.conftest import actor_for
+from tests.factories.signin import sign_in
 from tests.factories.world import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,7 @@ def test_a_token_can_create_and_revoke_tokens_without_csrf() -> None:
 def test_session_writes_need_the_csrf_token() -> None:
     user = UserFactory()
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    sign_in(client, user)
     refused = post_json(client, TOKENS, {"name": "ci"})
     assert refused.status_code == 403
     assert error_of(refused)["code"] == "csrf_failed"
@@ -354,3 +355,15 @@ def test_lists_hold_only_my_active_tokens() -> None:
     assert not list_tokens_for(Actor.anonymous()).exists()
     assert str(second) == f"second ({second.prefix}…)"
     assert second.is_active
+
+
+def test_a_session_makes_a_token_only_with_a_recent_second_factor() -> None:
+    user = UserFactory()
+    client = Client()
+    sign_in(client, user, ago=3600)
+    refused = post_json(client, TOKENS, {"name": "ci"})
+    assert refused.status_code == 403
+    assert error_of(refused)["code"] == "reauthentication_required"
+    assert not ApiToken.objects.exists()
+    sign_in(client, user)
+    assert post_json(client, TOKENS, {"name": "ci"}).status_code == 201

@@ -17,6 +17,7 @@ from lockstep.channels.models import ChannelKind
 from lockstep.core.uploads import UploadedFile
 from tests.conftest import actor_for
 from tests.factories.cases import build_case_world
+from tests.factories.signin import sign_in
 from tests.factories.world import ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,8 +102,7 @@ def test_a_page_number_past_any_list_is_400_and_an_id_past_any_row_404(client: C
     # An id past what the database holds names no page.
     assert client.get(f"/cases/{HUGE}/").status_code == 404
     assert client.get(f"/cases/{world.case.pk}/attachments/{HUGE}/").status_code == 404
-    lead = Client()
-    lead.force_login(world.maintainer)
+    lead = sign_in(Client(), world.maintainer)
     remove = {"action": "remove", "participant": HUGE}
     assert lead.post(f"{room}participants/", remove).status_code == 404
     decide = {"action": "decide-extension", "request": HUGE, "decision": "grant"}

@@ -229,3 +229,11 @@ def test_signing_in_with_totp_asks_for_the_code(client: Client) -> None:
         right = client.post("/2fa/authenticate/", {"code": _totp_code(secret)})
     assert right.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_what_a_signed_in_person_sees_is_kept_by_no_cache(client: Client) -> None:
+    UserFactory(email="cache@example.org")
+    assert _sign_in(client, "cache@example.org") == 302
+    assert client.get("/").headers["Cache-Control"] == "private, no-store"
+    assert client.get("/api/v1/me").headers["Cache-Control"] == "private, no-store"
+    assert client.post("/logout/").headers["Clear-Site-Data"] == '"cache", "storage"'

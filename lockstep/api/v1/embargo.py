@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema
 
 from lockstep.advisories.actions.breach import do_confirm_breach
 from lockstep.advisories.actions.publication import do_publish_now
-from lockstep.api.auth import PUBLISHING, actor_of
+from lockstep.api.auth import PUBLISHING, actor_of, require_recent_proof
 from lockstep.api.params import Id
 from lockstep.cases.actions.embargo import (
     do_agree_date,
@@ -180,6 +180,8 @@ def request_extension(request: HttpRequest, case_id: Id, data: ExtensionIn) -> E
 def decide_extension(
     request: HttpRequest, case_id: Id, request_id: Id, data: DecisionIn
 ) -> ExtensionOut:
+    if data.grant:  # a grant moves the date everybody agreed to: a session proves itself anew
+        require_recent_proof(request)
     actor, access = _ctx(request, case_id)
     done = do_decide_extension(access, request_id, grant=data.grant, note=data.note, actor=actor)
     return _ext(done)

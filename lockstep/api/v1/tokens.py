@@ -21,7 +21,7 @@ from lockstep.accounts.tokens import (
     do_revoke_api_token,
     list_tokens_for,
 )
-from lockstep.api.auth import actor_of
+from lockstep.api.auth import actor_of, require_recent_proof
 from lockstep.api.openapi import answers
 from lockstep.api.params import Id
 from lockstep.core import clock
@@ -104,10 +104,12 @@ def list_tokens(request: HttpRequest) -> list[TokenOut]:
     description="Returns the token in `token`, once; store it now. At most 10 an hour. "
     "It has the scopes asked for (default: read) and expires after `expires_in_days` "
     "(default 90). Through a token, this needs `write`, and a scope the calling token lacks "
-    "is refused (403 `insufficient_scope`).",
+    "is refused (403 `insufficient_scope`). A browser session needs a second factor proven in "
+    "the last minutes (403 `reauthentication_required`).",
     openapi_extra=answers(429),
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> TokenCreatedOut:
+    require_recent_proof(request)
     actor = actor_of(request)
     user = access_user_by_id(actor, actor.user_id)
     check_token_creation_rate(actor, now=clock.now())
