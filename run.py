@@ -6,20 +6,24 @@
 
 Anything after the first word is passed on (`run.py serve --demo --port 9000`,
 `run.py test -k audit`). `serve` installs only what Lockstep needs to run; `test` (and
-`install`, for CI and developers) adds the development tools (pytest, mypy, ruff, Playwright).
+`install`, for CI and developers) adds the development tools (pytest, mypy, ruff, Playwright)
+and the browser tests' axe-core (pinned in tests/browser/package-lock.json; npm not needed).
 Packages are installed again when pyproject.toml or the constraints file changes.
 Python 3.11, 3.12 and 3.13 are supported.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -34,6 +38,10 @@ DEFAULT_TEST_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))  # pyproject.toml's requires-python says the same
 # What each command installs: "" is the runtime alone, "dev" adds the development tools.
 EXTRAS = {"serve": "", "test": "dev", "install": "dev"}
+# The browser tests' npm packages (axe-core), pinned with their sha512 in package-lock.json,
+# land in tests/browser/node_modules/ (never committed), the layout `npm ci` there would make.
+BROWSER_TOOLS = ROOT / "tests" / "browser"
+NPM_REGISTRY = "https://registry.npmjs.org"
 
 
 def say(message: str) -> None:
@@ -92,6 +100,54 @@ def ensure_venv(extras: str) -> None:
     STAMP.write_text(_fingerprint(extras))
 
 
+def npm_tarball_url(name: str, version: str) -> str:
+    return f"{NPM_REGISTRY}/{name}/-/{name.rsplit('/', 1)[-1]}-{version}.tgz"
+
+
+def integrity_of(data: bytes) -> str:
+    """npm's Subresource Integrity string for a tarball (as package-lock.json records it)."""
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def unpack_npm_tarball(data: bytes, target: Path) -> None:
+    """The regular files under `package/` of an npm tarball, into `target` (made anew)."""
+    partial = target.with_name(target.name + ".part")
+    shutil.rmtree(partial, ignore_errors=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        for member in archive.getmembers():
+            name = Path(member.name)
+            if not member.isfile() or name.parts[:1] != ("package",) or ".." in name.parts:
+                continue
+            path = partial.joinpath(*name.parts[1:])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            source = archive.extractfile(member)
+            assert source is not None  # noqa: S101 - a regular file has content
+            path.write_bytes(source.read())
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+
+
+def ensure_browser_tools() -> None:
+    """Fetch what tests/browser/package-lock.json pins (without npm: python3 is enough),
+    unless that version is there already; a tarball whose sha512 differs is refused."""
+    lock = json.loads((BROWSER_TOOLS / "package-lock.json").read_text())
+    for key, entry in lock["packages"].items():
+        if not key:  # the package itself
+            continue
+        target = BROWSER_TOOLS / key
+        installed = target / "package.json"
+        if installed.exists() and json.loads(installed.read_text())["version"] == entry["version"]:
+            continue
+        name = key.removeprefix("node_modules/")
+        say(f"fetching {name} {entry['version']} for the browser tests")
+        url = entry.get("resolved") or npm_tarball_url(name, entry["version"])
+        with urllib.request.urlopen(url, timeout=120) as answer:
+            data = answer.read()
+        if integrity_of(data) != entry["integrity"]:
+            raise SystemExit(f"[run.py] {name} {entry['version']}: checksum differs from the lock")
+        unpack_npm_tarball(data, target)
+
+
 def _reachable(url: str) -> bool:
     parts = urlparse(url)
     try:
@@ -109,6 +165,7 @@ COVERAGE_FLOOR = 97.5
 
 def run_tests(args: list[str]) -> int:
     ensure_venv(EXTRAS["test"])
+    ensure_browser_tools()
     # The whole suite (no arguments) also measures coverage and holds it above the floor.
     measure = [] if args else ["--cov=lockstep", f"--cov-fail-under={COVERAGE_FLOOR}"]
     pytest = [str(BIN / "python"), "-m", "pytest", *measure, *args]
@@ -140,6 +197,7 @@ def main() -> int:
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "install":  # what CI and developers use to get the tools without testing
         ensure_venv(EXTRAS["install"])
+        ensure_browser_tools()
         return 0
     if command == "test":
         return run_tests(rest)

@@ -9,7 +9,7 @@ from lockstep.api.v1.api import api
 from lockstep.monitoring.views import metrics
 from lockstep.web import errors as web_errors
 from lockstep.web import securitytxt, views, wkd
-from lockstep.web.signin import SigninView
+from lockstep.web.signin import SigninView, sso_login
 
 # The Web Key Directory's names: z-base-32 of a SHA-1 (lockstep.mailgw.wkd).
 WKD_HASH = r"(?P<hashed>[ybndrfg8ejkmcpqxot1uwisza345h769]{32})"
@@ -35,6 +35,12 @@ urlpatterns = [
         csp_update({"img-src": ["data:"]})(totp_views.activate_totp),
         name="mfa_activate_totp",
     ),
+    # Single sign-on (OpenID Connect, allauth's socialaccount): /oidc/<id>/login/ starts it,
+    # /oidc/<id>/login/callback/ finishes it. An identity is connected to an account only at
+    # sign-in (lockstep.signin.sso), so allauth's pages to list, connect or sign up are not here.
+    path("oidc/<str:provider_id>/login/", sso_login, name="openid_connect_login"),
+    path("3rdparty/", views.no_such_page),
+    path("3rdparty/signup/", views.no_such_page),
     path("", include("allauth.urls")),
     path("", include("lockstep.web.urls")),
 ]

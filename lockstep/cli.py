@@ -36,6 +36,44 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _url_host(host: str) -> str:
+    """`host` as it is written in a URL: an IPv6 address in brackets."""
+    bare = host.strip("[]")
+    return f"[{bare}]" if ":" in bare else bare
+
+
+def _settle_base_url(args: argparse.Namespace) -> None:
+    """Make `LOCKSTEP_BASE_URL` (the address in every link Lockstep gives out) follow --host
+    and --port unless it is set: http://127.0.0.1:8101 for `serve --port 8101`. The children
+    `serve` starts (the worker writes the mail) inherit it. A bind that is not loopback is
+    reached by another name, which only the operator knows: say so."""
+    if os.environ.get("LOCKSTEP_BASE_URL"):
+        return
+    unspecified = args.host.strip("[]") in {"0.0.0.0", "::", ""}  # noqa: S104 - a comparison
+    host = "127.0.0.1" if unspecified else _url_host(args.host)
+    derived = f"http://{host}:{args.port}"
+    os.environ["LOCKSTEP_BASE_URL"] = derived
+    if not _is_loopback(args.host):
+        sys.stderr.write(
+            f"lockstep: LOCKSTEP_BASE_URL is not set: the links Lockstep gives out (the "
+            f"reporter's tracking page, mail, advisories, feeds) will say {derived}/, which is "
+            f"wrong if people reach {args.host}:{args.port} by another name or through a "
+            f"proxy; set LOCKSTEP_BASE_URL to the address they use "
+            f"(https://lockstep.example.org)\n"
+        )
+        sys.stderr.flush()
+
+
+def _warn_without_base_url(component: str) -> None:
+    """A worker or mail server started alone does not know where the web server listens."""
+    if not os.environ.get("LOCKSTEP_BASE_URL"):
+        sys.stderr.write(
+            f"lockstep {component}: LOCKSTEP_BASE_URL is not set: links in mail will say "
+            f"http://127.0.0.1:8000/; set it to the address people use (as for lockstep web)\n"
+        )
+        sys.stderr.flush()
+
+
 def _manage(*argv: str) -> None:
     _setup_django()
     from django.core.management import call_command  # noqa: PLC0415
@@ -110,6 +148,7 @@ def _list_key_ready(args: argparse.Namespace) -> bool:
 
 def cmd_web(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    _settle_base_url(args)  # before Django reads its settings
     _prepare(demo=False, migrate=args.migrate)
     if _list_key_ready(args):
         os.execv(sys.executable, _gunicorn_argv(args))  # noqa: S606 - replaces this process
@@ -135,6 +174,7 @@ def _resume_mail() -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    _warn_without_base_url("worker")
     if not _list_key_ready(args):
         return 1
     _resume_mail()
@@ -150,6 +190,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_smtpd(args: argparse.Namespace) -> int:
+    _warn_without_base_url("smtpd")
     if not _list_key_ready(args):
         return 1
     from django.conf import settings  # noqa: PLC0415 - after setup
@@ -261,6 +302,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # browsers count http://localhost as a secure origin).
         os.environ.setdefault("LOCKSTEP_HTTPS", "0")
         os.environ.setdefault("LOCKSTEP_WEBAUTHN_INSECURE_ORIGIN", "1")
+    _settle_base_url(args)  # before Django reads its settings; the children inherit it
     if args.demo:
         # The demo's accounts are for trying Lockstep out: no second factor is required of
         # them (one can still be added). A real instance keeps production's requirement.
@@ -275,7 +317,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         commands.append(_worker_argv())
     if not args.no_smtpd:
         commands.append(_smtpd_argv())
-    sys.stdout.write(f"Lockstep is starting on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    listening = f"http://{_url_host(args.host)}:{args.port}"
+    sys.stdout.write(f"Lockstep is starting on {listening}/ (Ctrl-C stops it)\n")
+    base = os.environ["LOCKSTEP_BASE_URL"].rstrip("/")
+    if base != listening:
+        sys.stdout.write(f"Links it gives out start with {base}/ (LOCKSTEP_BASE_URL)\n")
     sys.stdout.flush()
     return _Supervisor(commands).run()
 

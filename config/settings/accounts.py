@@ -2,14 +2,16 @@
 
 Lockstep signs people in with django-allauth's `account` app (e-mail and password, password
 change and reset by mail, rate limits), its `mfa` app (TOTP, WebAuthn passkeys and security
-keys, recovery codes) and its `usersessions` app (the list of one's sessions). Every change
-still goes through Lockstep's `do_*` actions and the audit chain: see
-lockstep/signin/ (the adapters, the audit signals, the second-factor rule).
+keys, recovery codes), its `usersessions` app (the list of one's sessions) and its
+`socialaccount` app (single sign-on by OpenID Connect, for organisations that want it). Every
+change still goes through Lockstep's `do_*` actions and the audit chain: see
+lockstep/signin/ (the adapters, the audit signals, the second-factor rule, sso.py).
 """
 
 from __future__ import annotations
 
 from config.settings.env import env_bool, env_int, env_str
+from config.settings.oidc import oidc_apps
 
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 LOGIN_URL = "account_login"
@@ -61,6 +63,22 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("LOCKSTEP_WEBAUTHN_INSECURE_ORIGIN
 # A second factor is required of every account that can see a case under embargo (and of
 # operators) when this is on; `config.settings.prod` turns it on unless told otherwise.
 LOCKSTEP_REQUIRE_SECOND_FACTOR = env_bool("LOCKSTEP_REQUIRE_SECOND_FACTOR", default=False)
+
+# Single sign-on (docs/signin.md, "Single sign-on"): OpenID Connect providers from
+# LOCKSTEP_OIDC_PROVIDERS (config/settings/oidc.py), none by default. A provider signs in only
+# an existing, active account whose address is the provider's *verified* address, connecting
+# the provider's identity to it at the first sign-in (lockstep.signin.sso); nobody signs up.
+SOCIALACCOUNT_ADAPTER = "lockstep.signin.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"APPS": oidc_apps(env_str("LOCKSTEP_OIDC_PROVIDERS", ""))},
+}
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# allauth's own matching by e-mail stays off: Lockstep matches in its adapter, and allauth's
+# would also wipe the password of every account without a verified EmailAddress row.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens are used once, never kept
+SOCIALACCOUNT_LOGIN_ON_GET = False  # a sign-in starts with a POST (CSRF-checked), not a link
 
 USERSESSIONS_TRACK_ACTIVITY = False  # a session is recorded at sign-in; no write per request
 # Sessions: ended after this long without a request, and this long after sign-in whatever

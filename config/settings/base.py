@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    # Single sign-on (OpenID Connect). Always installed, so that its tables always exist; it
+    # signs nobody in until LOCKSTEP_OIDC_PROVIDERS names a provider.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +88,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "lockstep.monitoring.reach.BaseUrlCheckMiddleware",  # warns if links say another address
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -108,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "lockstep.web.context.instance",
+                "lockstep.web.context.capabilities",
             ],
         },
     },
@@ -165,7 +171,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Two queues: "publication" (a date falling due, CVE records, the catch-up sweep) has a lane of
+# its own in every worker process, so it never waits behind "default" (mail above all);
+# lockstep.ops.lanes.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "publication"],
+    }
+}
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -280,6 +294,12 @@ LOCKSTEP_SMTP_MAX_CONNECTIONS_PER_CLIENT = env_int(
 LOCKSTEP_MAIL_MAX_MESSAGE_BYTES = env_int(
     "LOCKSTEP_MAIL_MAX_MESSAGE_BYTES", default=LOCKSTEP_MAX_ATTACHMENT_BYTES * 3
 )
+# What a variable a mail template names but its builder does not give renders as (nothing;
+# the tests set a marker and fail on it). lockstep/mailgw/outbound/templates.py
+LOCKSTEP_MAIL_IF_INVALID = ""
+# A reporter who gave an address gets at most one mail about news on their report (replies,
+# a decision, posts in its case) per this many minutes; news within the window is batched.
+LOCKSTEP_REPORTER_NEWS_MINUTES = env_int("LOCKSTEP_REPORTER_NEWS_MINUTES", default=15)
 
 # Disclosure and advisories.
 # Who publishes the advisories (CSAF publisher name, CVE records' provider).

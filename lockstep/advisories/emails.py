@@ -6,6 +6,7 @@ from __future__ import annotations
 from lockstep.advisories.models import Advisory
 from lockstep.cases.models import Case, EndReason
 from lockstep.mailgw.outbound.outbox import MailSpec
+from lockstep.mailgw.outbound.templates import render_mail
 
 EXPLOITS_NOTE = (
     "Exploits and proofs of concept shared in this case must be made public within 7 days "
@@ -34,21 +35,17 @@ def export_problems_notice(problems: tuple[str, ...]) -> str:
     )
 
 
-def reporter_post_request_text(advisory: Advisory) -> str:
-    """The reporter is to post the details: the text, ready to send, and the deadline."""
-    return (
-        f"The embargo is over and the advisory is public: {advisory.snapshot['url']}\n\n"
-        "Please post the full details to the public list now (the text below is ready to "
-        "send), then confirm on your tracking page. If you have not confirmed by "
-        f"{advisory.reporter_post_due_at:%Y-%m-%d %H:%M} UTC, Lockstep posts it for you.\n\n"
-        f"Subject: {advisory.post_subject}\n\n{advisory.post_body}"
-    )
-
-
 def reporter_post_request(advisory: Advisory) -> MailSpec:
-    """The same request by mail (public by now: the advisory is out)."""
-    return MailSpec(
-        subject=f"Please post: {advisory.post_subject}",
-        body=reporter_post_request_text(advisory),
-        confidential=False,
+    """The reporter is to post the details: the text, ready to send, and the deadline. Their
+    tracking page shows the same text (public by now: the advisory is out)."""
+    assert advisory.reporter_post_due_at is not None  # noqa: S101 - set before asking
+    subject, body = render_mail(
+        "reporter-post-request",
+        {
+            "advisory_url": advisory.snapshot["url"],
+            "due": f"{advisory.reporter_post_due_at:%Y-%m-%d %H:%M} UTC",
+            "post_subject": advisory.post_subject,
+            "post_body": advisory.post_body,
+        },
     )
+    return MailSpec(subject=subject, body=body, confidential=False)

@@ -9,8 +9,9 @@ from datetime import datetime
 from django.conf import settings
 
 from lockstep.advisories.snapshot import AdvisorySnapshot, TimelineEntry, VulnSnapshot
+from lockstep.cases.affected import parse_affected
 from lockstep.cases.models import Case, EndReason, Vulnerability
-from lockstep.cases.vulndata import parse_affected, parse_credits, parse_references
+from lockstep.cases.vulndata import parse_credits, parse_references
 from lockstep.core.links import advisory_url, base_url
 from lockstep.cve.models import CveId
 from lockstep.intake.models import Report

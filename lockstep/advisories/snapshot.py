@@ -2,7 +2,10 @@
 
 Built once by `advisories.freezing.build_snapshot` when the case is published, stored as JSON
 on the Advisory row (`to_json` / `from_json` round-trip exactly), and rendered by the pure
-functions in `advisories.formats`. Nothing here reads the database or the clock.
+functions in `advisories.formats`. Nothing here reads the database or the clock. Snapshots
+stored before ranges were OSV events hold `{"introduced", "fixed"|"last_affected"}` ranges:
+`parse_affected` reads those as the same one-interval ECOSYSTEM ranges, so they are not
+rewritten.
 """
 
 from __future__ import annotations
@@ -11,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lockstep.cases.affected import AffectedPackage, affected_to_json, parse_affected
 from lockstep.cases.vulndata import (
-    AffectedPackage,
     Credit,
     Reference,
-    affected_to_json,
     credits_to_json,
-    parse_affected,
     parse_credits,
     parse_references,
     references_to_json,

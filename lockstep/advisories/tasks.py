@@ -20,6 +20,7 @@ from lockstep.core.actor import Actor
 from lockstep.cve.tasks import publish_cve_records
 from lockstep.embargo import reminders
 from lockstep.embargo.routing import Route
+from lockstep.ops.queues import PUBLICATION_QUEUE
 
 CLOCK = Actor.system("embargo-clock")
 
@@ -59,13 +60,13 @@ def send_due_reminder(case_id: int) -> str | None:
     return _remind(case)
 
 
-@task()
+@task(queue_name=PUBLICATION_QUEUE)
 def publish_at_date(case_id: int) -> str | None:
     advisory = do_publish_due(case_id, actor=CLOCK)
     return advisory.public_id if advisory else None
 
 
-@task()
+@task(queue_name=PUBLICATION_QUEUE)
 def after_publication(advisory_id: int) -> None:
     """Work that follows a publication: CVE records go out; the reporter's deadline is set."""
     publish_cve_records.enqueue()
@@ -74,7 +75,7 @@ def after_publication(advisory_id: int) -> None:
         post_for_silent_reporter.using(run_after=advisory.reporter_post_due_at).enqueue(advisory_id)
 
 
-@task()
+@task(queue_name=PUBLICATION_QUEUE)
 def post_for_silent_reporter(advisory_id: int) -> bool:
     return do_post_for_silent_reporter(advisory_id, actor=CLOCK) is not None
 
@@ -90,7 +91,7 @@ def _sweep_again(now: datetime) -> None:
         catch_up.using(run_after=now + every).enqueue()
 
 
-@task()
+@task(queue_name=PUBLICATION_QUEUE)
 def catch_up() -> dict[str, int]:
     """At worker start, then every LOCKSTEP_SWEEP_SECONDS: whatever fell due and was not
     done (no worker ran, or one died mid-task) happens now."""

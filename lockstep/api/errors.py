@@ -6,6 +6,9 @@ Every error body has the same shape, whatever raised it:
 
 `code` is stable (clients branch on it), `message` is for a human, `field` names the input
 field at fault when there is one (dotted for nested fields, e.g. "vulnerabilities.0.cwe").
+When the input has several mistakes at once (core.errors.InvalidFields: a vulnerability's
+fields), `errors` lists each, `[{"field": "affected[0].ranges[1].events[2].fixed",
+"message": "..."}, ...]`, and `field` and `message` sum them up.
 
 | raised                                             | status   | code                          |
 |----------------------------------------------------|----------|-------------------------------|
@@ -67,6 +70,7 @@ from lockstep.accounts.scopes import InsufficientScope
 from lockstep.api.auth import BEARER_CHALLENGE, InvalidToken, NotAuthenticated
 from lockstep.core.errors import (
     Conflict,
+    InvalidFields,
     LockstepError,
     NotFound,
     PermissionDenied,
@@ -119,9 +123,10 @@ def _status_of(exc: LockstepError) -> int:
 
 def on_domain_error(request: HttpRequest, exc: LockstepError, *, api: NinjaAPI) -> HttpResponse:
     status = _status_of(exc)
-    response = _answer(
-        api, request, status=status, code=exc.code, message=exc.message, field=exc.field
-    )
+    body = error_body(exc.code, exc.message, exc.field)
+    if isinstance(exc, InvalidFields):
+        body["error"]["errors"] = [{"field": f or None, "message": m} for f, m in exc.errors]
+    response = api.create_response(request, body, status=status)
     if isinstance(exc, RateLimited):
         response["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, InsufficientScope):

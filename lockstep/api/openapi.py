@@ -77,6 +77,16 @@ def error_schema() -> dict[str, Any]:
             "code": {"type": "string", "description": "Stable: clients branch on it."},
             "message": {"type": "string", "description": "For a human."},
             "field": {**nullable_string, "description": "The input at fault, dotted."},
+            "errors": {
+                "type": "array",
+                "description": "Only when the input has several mistakes: each one, with the "
+                "path of its field, e.g. affected[0].ranges[1].events[2].fixed.",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": nullable_string, "message": {"type": "string"}},
+                    "required": ["field", "message"],
+                },
+            },
         },
         "required": ["code", "message", "field"],
     }

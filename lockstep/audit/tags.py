@@ -20,6 +20,8 @@ class AccountTag(StrEnum):
     SECOND_FACTOR_REMOVED = "account:second-factor:removed"
     RECOVERY_CODES_RESET = "account:second-factor:recovery-codes-reset"
     SESSIONS_ENDED = "account:sessions:ended"
+    SSO_CONNECTED = "account:sso:connected"  # an identity provider's identity, at first use
+    SSO_REFUSED = "account:sso:refused"  # a single sign-on that signed nobody in
     DEACTIVATED = "account:user:deactivated"
     REACTIVATED = "account:user:reactivated"
 
@@ -60,11 +62,16 @@ class CaseTag(StrEnum):
     PARTICIPANT_REMOVED = "case:participant:removed"
     CHANNEL_INVITED = "case:channel:invited"
     DATE_SET = "case:disclosure-date:set"
+    # A coordinator set a date inside the list's minimum notice (an actively exploited issue).
+    SHORT_EMBARGO_ALLOWED = "case:short-embargo:allowed"
     VULNERABILITY_ADDED = "case:vulnerability:added"
     VULNERABILITY_CHANGED = "case:vulnerability:changed"
+    # What it said (title, affected, ...) is kept in the event's data.
+    VULNERABILITY_DELETED = "case:vulnerability:deleted"
     STATUS_SET = "case:status:set"
     SEEN = "case:participant:seen"
     POST_ADDED = "case:post:added"
+    POST_EDITED = "case:post:edited"  # the old text is kept in the event's data
     DATE_AGREED = "case:disclosure-date:agreed"
     DATE_CONFIRMED = "case:disclosure-date:confirmed"
     EXTENSION_REQUESTED = "case:extension:requested"
@@ -86,6 +93,8 @@ class ReportTag(StrEnum):
     DECLINED = "report:report:declined"
     DUPLICATE = "report:report:marked-duplicate"
     SPAM = "report:report:marked-spam"
+    # The batched mail of news to the reporter went (or, with nothing new, was dropped).
+    NEWS_MAILED = "report:news:mailed"
 
 
 class MailTag(StrEnum):

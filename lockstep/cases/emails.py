@@ -2,9 +2,10 @@
 
 Every message of a case goes out as its list would send it (`case_mail`): the channel's
 subject tag, threading and list headers that bring replies back to the case's address, the
-case page as signature, and confidential (encrypted, or a notice) while the case is
-embargoed. Builders return a `MailSpec`; `fan_out` queues one copy per recipient in the
-caller's transaction.
+case page as signature (`templates/email/case-signature.txt`), and confidential (encrypted,
+or a notice) while the case is embargoed. Each builder renders its templates
+(`templates/email/<name>/`) and returns a `MailSpec`; `fan_out` queues one copy per
+recipient in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from django.conf import settings
 from lockstep.cases.mail_queries import mail_recipients
 from lockstep.cases.models import Case, Post
 from lockstep.core.links import case_url
-from lockstep.embargo.reminders import Kind, hours_left
+from lockstep.embargo.reminders import Kind
+from lockstep.embargo.wording import relative
 from lockstep.mailgw.addresses import case_address
 from lockstep.mailgw.outbound.outbox import UNVERIFIED_NOTE, MailSpec, fan_out
+from lockstep.mailgw.outbound.templates import RenderedMail, render_mail
 
 
 def when_text(value: datetime) -> str:
@@ -42,13 +45,17 @@ def list_headers(case: Case) -> dict[str, str]:
     }
 
 
-def case_mail(case: Case, *, subject: str, text: str) -> MailSpec:
+def _case_facts(case: Case) -> dict[str, object]:
+    return {"title": case.title, "case_url": case_url(case.pk)}
+
+
+def case_mail(case: Case, rendered: RenderedMail) -> MailSpec:
     """A message of the case's list: the channel's subject tag, list headers, the case page
-    as signature and read link, and confidential unless the case is public."""
+    as read link, and confidential unless the case is public."""
     tag = case.channel.subject_tag if case.channel and case.channel.subject_tag else ""
     return MailSpec(
-        subject=f"{tag} {subject}".strip(),
-        body=f"{text}\n\n-- \n{case_url(case.pk)}\n",
+        subject=f"{tag} {rendered.subject}".strip(),
+        body=rendered.body,
         headers=list_headers(case),
         case_id=case.pk,
         confidential=case.is_embargoed,
@@ -67,16 +74,18 @@ PARTICIPANTS_ONLY_NOTE = (
 
 def post_mail(case: Case, post: Post) -> MailSpec:
     """A post as mail: who wrote it, its text, and how many files wait in the case room."""
-    attached = post.attachments.count()
-    files = f"\n\n({attached} attachment(s) in the case room.)" if attached else ""
-    mark = f"{UNVERIFIED_NOTE}\n\n" if post.unverified_sender else ""
-    if post.participants_only:
-        mark += f"{PARTICIPANTS_ONLY_NOTE}\n\n"
-    return case_mail(
-        case,
-        subject=case.title,
-        text=f"{mark}{post.author_label} wrote:\n\n{post.body}{files}",
+    rendered = render_mail(
+        "case-post",
+        {
+            **_case_facts(case),
+            "author": post.author_label,
+            "body": post.body,
+            "attachments": post.attachments.count(),
+            "unverified_note": UNVERIFIED_NOTE if post.unverified_sender else "",
+            "participants_only_note": PARTICIPANTS_ONLY_NOTE if post.participants_only else "",
+        },
     )
+    return case_mail(case, rendered)
 
 
 def announce_post(case: Case, post: Post, *, author_id: int | None) -> None:
@@ -84,23 +93,16 @@ def announce_post(case: Case, post: Post, *, author_id: int | None) -> None:
     fan_out(post_mail(case, post), mail_recipients(case, except_user_id=author_id))
 
 
-def reminder_text(case: Case, kind: Kind, *, now: datetime) -> str:
-    assert case.disclosure_at is not None  # noqa: S101 - callers check
-    if kind == Kind.T_0:
-        return (
-            f'The embargo on "{case.title}" ends now ({when_text(case.disclosure_at)}). '
-            "Publish your fixed packages and advisories. Exploits shared in this case must be "
-            "made public within 7 days."
-        )
-    left = hours_left(case.disclosure_at, now=now)
-    return (
-        f'Reminder: "{case.title}" becomes public at {when_text(case.disclosure_at)}, in about '
-        f'{left} hour{"s" if left != 1 else ""}. Your organisation has not reported "fix '
-        f'ready" yet: set your status in the case room, {case_url(case.pk)}'
-    )
-
-
 def reminder_mail(case: Case, kind: Kind, *, now: datetime) -> MailSpec:
-    return case_mail(
-        case, subject=f"Reminder: {case.title}", text=reminder_text(case, kind, now=now)
+    """Before the date, to the organisations not "fix ready" yet; at it (T-0), to everyone."""
+    assert case.disclosure_at is not None  # noqa: S101 - callers check
+    rendered = render_mail(
+        "embargo-reminder",
+        {
+            **_case_facts(case),
+            "at_date": kind == Kind.T_0,
+            "disclosure_at": when_text(case.disclosure_at),
+            "left": relative(case.disclosure_at, now=now),
+        },
     )
+    return case_mail(case, rendered)

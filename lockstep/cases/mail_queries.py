@@ -87,6 +87,32 @@ def list_mail_for(actor: Actor, *, status: str) -> QuerySet[OutboundMessage]:
     return rows.filter(case_id__in=_coordinated_case_ids(actor)).order_by("-id")
 
 
+def list_case_mail_for(actor: Actor) -> QuerySet[OutboundMessage]:
+    """The sent-mail history, newest first: every copy for operators; a case's coordinator
+    every copy of that case; any other participant the copies of their cases addressed to
+    members of their own organisations (not who else on the case received what).
+
+    Envelope and outcome only, never the body. An operator outside a case sees its copies,
+    not their subjects (the page hides them: a subject names the embargoed issue).
+    """
+    rows = OutboundMessage.objects.defer("body", "recipient_key", "headers")
+    if actor.is_privileged:
+        return rows.order_by("-id")
+    orgs = org_ids_of(actor)
+    in_cases = Participant.objects.filter(org_id__in=orgs).values("case_id")
+    colleagues = Membership.objects.filter(org_id__in=orgs).values("user__email")
+    mine = Q(case_id__in=_coordinated_case_ids(actor)) | Q(
+        case_id__in=in_cases, to_address__in=colleagues
+    )
+    return rows.filter(mine).order_by("-id")
+
+
+def case_ids_seen_by(actor: Actor, case_ids: Collection[int]) -> set[int]:
+    """Which of `case_ids` the actor takes part in (and so may read the mail subjects of)."""
+    seats = Participant.objects.filter(org_id__in=org_ids_of(actor), case_id__in=case_ids)
+    return set(seats.values_list("case_id", flat=True))
+
+
 def _coordinated_case_ids(actor: Actor) -> QuerySet[Participant, Any]:
     return Participant.objects.filter(
         org_id__in=org_ids_of(actor), role=ParticipantRole.COORDINATOR

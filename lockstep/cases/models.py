@@ -167,6 +167,8 @@ class Post(models.Model):
     # participating organisations only (queries.list_reporter_posts leaves it out).
     participants_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
+    # When its author last edited it (None: never); the old text is in the audit trail.
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")

@@ -19,6 +19,13 @@ def can_lead_case(roles: Collection[str]) -> bool:
     return any(role in LEADING_ROLES for role in roles)
 
 
+def can_allow_short_embargo(roles: Collection[str], *, operates_list: bool) -> bool:
+    """Only the coordinator may set a date inside the list's minimum notice (an actively
+    exploited issue): the case's coordinator seat, or the upstream when it runs the list
+    itself. The notice protects the list's members, so the upstream alone cannot waive it."""
+    return ParticipantRole.COORDINATOR in roles or (operates_list and bool(roles))
+
+
 def need_to_know(
     redistributor_org_ids: Iterable[int], channel_member_org_ids: Iterable[int]
 ) -> list[int]:

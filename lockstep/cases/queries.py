@@ -22,7 +22,7 @@ from lockstep.cases.models import (
     VendorStatus,
     Vulnerability,
 )
-from lockstep.cases.policy import can_lead_case, can_view_case
+from lockstep.cases.policy import can_allow_short_embargo, can_lead_case, can_view_case
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
 from lockstep.core.paging import ID_MAX
@@ -46,6 +46,14 @@ class CaseAccess:
     @property
     def can_lead(self) -> bool:
         return can_lead_case(self.roles)
+
+    @property
+    def can_allow_short(self) -> bool:
+        """May set a date inside the list's minimum notice (cases.policy)."""
+        channel = self.case.channel
+        operator = channel.operated_by_id if channel is not None else None
+        operates = operator is not None and any(seat.org_id == operator for seat in self.seats)
+        return can_allow_short_embargo(self.roles, operates_list=operates)
 
 
 def _seats(actor: Actor, case_id: int) -> tuple[Participant, ...]:
@@ -131,6 +139,32 @@ def status_matrix(
             else:
                 row.cells.append(StatusCell(found.status, labels[found.status], found.statement))
         rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class OwnStatus:
+    """What one of the viewer's organisations said about one vulnerability ("" if nothing)."""
+
+    seat: Participant
+    vulnerability: Vulnerability
+    status: str
+    statement: str
+
+
+def own_statuses(access: CaseAccess, vulnerabilities: list[Vulnerability]) -> list[OwnStatus]:
+    """The viewer's saved statuses, one per seat and vulnerability, for the status forms to
+    show what is saved (not a default): one query."""
+    saved = {
+        (row.participant_id, row.vulnerability_id): row
+        for row in VendorStatus.objects.filter(participant__in=[s.pk for s in access.seats])
+    }
+    rows = []
+    for seat in access.seats:
+        for vulnerability in vulnerabilities:
+            found = saved.get((seat.pk, vulnerability.pk))
+            status, statement = (found.status, found.statement) if found else ("", "")
+            rows.append(OwnStatus(seat, vulnerability, status, statement))
     return rows
 
 

@@ -1,7 +1,8 @@
-"""Pure checks of what a vulnerability carries: CVSS, CWE, affected ranges, references, credits.
+"""Pure checks of what a vulnerability carries: CVSS, CWE, references, credits.
 
 Each `parse_*` takes JSON-like input and returns frozen values or raises ValidationError
-naming the entry at fault; each `*_to_json` gives back plain data that parses again.
+(InvalidFields for lists: every entry at fault, by path, e.g. "references[1].url"); each
+`*_to_json` gives back plain data that parses again. Affected packages are `cases.affected`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,8 @@ from urllib.parse import urlsplit
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
-from lockstep.core.errors import ValidationError
-from lockstep.projects.purls import normalise_package_purl
+from lockstep.core.errors import ErrorList, ValidationError
 
-MAX_PACKAGES = 200
-MAX_RANGES = 50
-MAX_VERSION = 128
 MAX_URL = 2048
 MAX_ITEMS = 100
 MAX_NAME = 200
@@ -67,110 +64,6 @@ def normalise_cwe(text: str, *, field: str = "cwe") -> str:
     return f"CWE-{match.group(1)}"
 
 
-@dataclass(frozen=True)
-class VersionRange:
-    introduced: str
-    fixed: str = ""
-    last_affected: str = ""
-
-
-@dataclass(frozen=True)
-class AffectedPackage:
-    purl: str
-    ranges: tuple[VersionRange, ...]
-    versions: tuple[str, ...] = ()
-
-
-def _items(data: object, field: str, limit: int) -> list[Any]:
-    if not isinstance(data, list):
-        raise ValidationError(f"{field}: expected a list.", field=field)
-    if len(data) > limit:
-        raise ValidationError(f"{field}: at most {limit} entries.", field=field)
-    return data
-
-
-def _mapping(item: object, where: str, field: str) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise ValidationError(f"{where}: expected an object.", field=field)
-    return item
-
-
-def _version(value: object, where: str, field: str, *, required: bool) -> str:
-    if value is None or value == "":
-        if required:
-            raise ValidationError(f"{where}: a version is required.", field=field)
-        return ""
-    if (
-        not isinstance(value, str)
-        or not value.strip()
-        or len(value) > MAX_VERSION
-        or any(ch.isspace() for ch in value)
-    ):
-        msg = f"{where}: a version is a non-empty string without spaces, at most {MAX_VERSION}."
-        raise ValidationError(msg, field=field)
-    return value
-
-
-def _range(item: object, where: str, field: str) -> VersionRange:
-    data = _mapping(item, where, field)
-    fixed = _version(data.get("fixed"), f"{where}.fixed", field, required=False)
-    last = _version(data.get("last_affected"), f"{where}.last_affected", field, required=False)
-    if fixed and last:
-        raise ValidationError(
-            f"{where}: give either fixed or last_affected, not both.", field=field
-        )
-    introduced = _version(data.get("introduced"), f"{where}.introduced", field, required=True)
-    return VersionRange(introduced=introduced, fixed=fixed, last_affected=last)
-
-
-def parse_affected(data: object, *, field: str = "affected") -> tuple[AffectedPackage, ...]:
-    packages: list[AffectedPackage] = []
-    seen: set[str] = set()
-    for index, item in enumerate(_items(data, field, MAX_PACKAGES)):
-        where = f"{field}[{index}]"
-        entry = _mapping(item, where, field)
-        purl = normalise_package_purl(str(entry.get("purl", "")), field=field)
-        if purl in seen:
-            raise ValidationError(f"{where}: {purl} is listed twice.", field=field)
-        seen.add(purl)
-        ranges = tuple(
-            _range(r, f"{where}.ranges[{n}]", field)
-            for n, r in enumerate(_items(entry.get("ranges", []), f"{where}.ranges", MAX_RANGES))
-        )
-        versions = tuple(
-            _version(v, f"{where}.versions[{n}]", field, required=True)
-            for n, v in enumerate(_items(entry.get("versions", []), f"{where}.versions", 1000))
-        )
-        if not ranges and not versions:
-            raise ValidationError(f"{where}: give at least one range or version.", field=field)
-        packages.append(AffectedPackage(purl=purl, ranges=ranges, versions=versions))
-    return tuple(packages)
-
-
-def affected_to_json(packages: tuple[AffectedPackage, ...]) -> list[dict[str, Any]]:
-    result = []
-    for package in packages:
-        ranges = []
-        for r in package.ranges:
-            item = {"introduced": r.introduced}
-            if r.fixed:
-                item["fixed"] = r.fixed
-            if r.last_affected:
-                item["last_affected"] = r.last_affected
-            ranges.append(item)
-        result.append({"purl": package.purl, "ranges": ranges, "versions": list(package.versions)})
-    return result
-
-
-def fixed_versions(packages: tuple[AffectedPackage, ...]) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for package in packages:
-        for r in package.ranges:
-            if r.fixed:
-                found.setdefault(r.fixed)
-    return tuple(found)
-
-
 class ReferenceType(StrEnum):
     ADVISORY = "ADVISORY"
     ARTICLE = "ARTICLE"
@@ -190,34 +83,61 @@ class Reference:
     url: str
 
 
-def _url(value: object, where: str, field: str) -> str:
+def _items(data: object, where: str, limit: int, errors: ErrorList) -> list[Any]:
+    if not isinstance(data, list):
+        errors.add(where, "expected a list.")
+        return []
+    if len(data) > limit:
+        errors.add(where, f"at most {limit} entries.")
+        return []
+    return data
+
+
+def _entry(item: object, where: str, keys: tuple[str, ...], errors: ErrorList) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        errors.add(where, f"expected an object with {', '.join(keys)}.")
+        return {}
+    for key in item:
+        if key not in keys:
+            errors.add(
+                f"{where}.{key}", f"unknown field {key!r}; the fields are {', '.join(keys)}."
+            )
+    return item
+
+
+def _url(value: object, where: str, errors: ErrorList) -> str:
     text = str(value or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in {"http", "https"} or not parts.netloc or len(text) > MAX_URL:
-        raise ValidationError(f"{where}: an http(s) URL is required.", field=field)
+        errors.add(where, "an http(s) URL is required.")
+        return ""
     return text
 
 
-def _choice(enum: type[StrEnum], value: object, where: str, field: str) -> Any:  # noqa: ANN401 - the enum's member
+def _choice(enum: type[StrEnum], value: object, where: str, errors: ErrorList) -> Any:  # noqa: ANN401 - the enum's member
     try:
         return enum(str(value or "").upper())
     except ValueError:
         names = ", ".join(member.value for member in enum)
-        raise ValidationError(f"{where}: type must be one of {names}.", field=field) from None
+        errors.add(where, f"{value!r} is not a type; the types are {names}.")
+        return None
 
 
 def parse_references(data: object, *, field: str = "references") -> tuple[Reference, ...]:
+    errors = ErrorList()
     refs: list[Reference] = []
-    for index, item in enumerate(_items(data, field, MAX_ITEMS)):
+    for index, item in enumerate(_items(data, field, MAX_ITEMS, errors)):
         where = f"{field}[{index}]"
-        entry = _mapping(item, where, field)
-        ref = Reference(
-            _choice(ReferenceType, entry.get("type", "WEB"), where, field),
-            _url(entry.get("url"), where, field),
-        )
+        entry = _entry(item, where, ("type", "url"), errors)
+        kind = _choice(ReferenceType, entry.get("type", "WEB"), f"{where}.type", errors)
+        url = _url(entry.get("url"), f"{where}.url", errors)
+        if kind is None or not url:
+            continue
+        ref = Reference(kind, url)
         if ref in refs:
-            raise ValidationError(f"{where}: listed twice.", field=field)
+            errors.add(f"{where}.url", "listed twice.")
         refs.append(ref)
+    errors.raise_if_any()
     return tuple(refs)
 
 
@@ -245,24 +165,27 @@ class Credit:
     contact: tuple[str, ...] = ()
 
 
+def _credit(item: object, where: str, errors: ErrorList) -> Credit | None:
+    entry = _entry(item, where, ("name", "type", "contact"), errors)
+    name = str(entry.get("name", "")).strip()
+    if not name or len(name) > MAX_NAME:
+        errors.add(f"{where}.name", f"a name (at most {MAX_NAME} characters) is required.")
+    kind = _choice(CreditType, entry.get("type", "OTHER"), f"{where}.type", errors)
+    contacts = _items(entry.get("contact", []), f"{where}.contact", 10, errors)
+    contact = tuple(_url(c, f"{where}.contact[{n}]", errors) for n, c in enumerate(contacts))
+    if not name or kind is None or not all(contact):
+        return None
+    return Credit(name, kind, contact)
+
+
 def parse_credits(data: object, *, field: str = "credits") -> tuple[Credit, ...]:
-    found: list[Credit] = []
-    for index, item in enumerate(_items(data, field, MAX_ITEMS)):
-        where = f"{field}[{index}]"
-        entry = _mapping(item, where, field)
-        name = str(entry.get("name", "")).strip()
-        if not name or len(name) > MAX_NAME:
-            raise ValidationError(
-                f"{where}: a name (at most 200 characters) is required.", field=field
-            )
-        contact = tuple(
-            _url(c, f"{where}.contact", field)
-            for c in _items(entry.get("contact", []), f"{where}.contact", 10)
-        )
-        found.append(
-            Credit(name, _choice(CreditType, entry.get("type", "OTHER"), where, field), contact)
-        )
-    return tuple(found)
+    errors = ErrorList()
+    found = [
+        _credit(item, f"{field}[{n}]", errors)
+        for n, item in enumerate(_items(data, field, MAX_ITEMS, errors))
+    ]
+    errors.raise_if_any()
+    return tuple(c for c in found if c is not None)
 
 
 def credits_to_json(entries: tuple[Credit, ...]) -> list[dict[str, Any]]:

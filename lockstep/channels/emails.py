@@ -9,16 +9,22 @@ from lockstep.channels.models import Channel, PublicPost
 from lockstep.core.links import list_archive_url, public_post_url
 from lockstep.mailgw.addresses import channel_address
 from lockstep.mailgw.outbound.outbox import MailSpec
+from lockstep.mailgw.outbound.templates import render_mail
 
 
 def relayed_post(channel: Channel, post: PublicPost, *, text: str) -> MailSpec:
     """`text` is the post as archived (with the unverified-sender note, if any)."""
-    subject = post.subject
-    tagged = f"{channel.subject_tag} {subject}".strip() if channel.subject_tag else subject
-    signature = f"\n\n-- \nArchived at {public_post_url(channel.slug, post.pk)}\n"
+    subject, body = render_mail(
+        "list-relay",
+        {
+            "subject": post.subject,
+            "text": text,
+            "archive_url": public_post_url(channel.slug, post.pk),
+        },
+    )
     return MailSpec(
-        subject=tagged,
-        body=f"{text}{signature}",
+        subject=f"{channel.subject_tag} {subject}".strip() if channel.subject_tag else subject,
+        body=body,
         headers={
             "List-Id": f"<{channel.slug}.{settings.LOCKSTEP_MAIL_DOMAIN}>",
             "List-Post": f"<mailto:{channel_address(channel.slug)}>",

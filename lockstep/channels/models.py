@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from typing_extensions import override
 
 from lockstep.orgs.models import Organization
+
+SYSTEM_LABEL_PREFIX = "system:"  # core.actor.Actor.system's audit labels
 
 
 class ChannelKind(models.TextChoices):
@@ -107,6 +110,14 @@ class PublicPost(models.Model):
     @override
     def __str__(self) -> str:
         return f"{self.channel.slug}: {self.subject}"
+
+    @property
+    def sender(self) -> str:
+        """Who the archive names. Lockstep's own posts (advisories) carry the publisher's name;
+        posts archived before that was so kept an internal label such as system:publication."""
+        if self.author_label.startswith(SYSTEM_LABEL_PREFIX):
+            return str(settings.LOCKSTEP_PUBLISHER_NAME)
+        return self.author_label
 
 
 class ArchiveKind(models.TextChoices):

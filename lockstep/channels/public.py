@@ -76,7 +76,8 @@ def do_post_public(  # noqa: PLR0913 - a post's facts, each named
         channel=channel,
         subject=subject,
         body=text,
-        author_label=actor.label[:200],
+        # Lockstep itself posts advisories under the publisher's name, not "system:…".
+        author_label=(settings.LOCKSTEP_PUBLISHER_NAME if actor.is_system else actor.label)[:200],
         author_org=author_org,
         unverified_sender=unverified_sender,
         message_id=f"<public-{secrets.token_hex(12)}@{settings.LOCKSTEP_MAIL_DOMAIN}>",

@@ -10,6 +10,7 @@ from django_tasks import task
 from lockstep.core import clock
 from lockstep.cve.actions.records import publish_due_records
 from lockstep.cve.models import CveId, CveState
+from lockstep.ops.queues import PUBLICATION_QUEUE
 
 BATCH = 50
 _MAX_BATCHES = 100  # then let the queue breathe: the task enqueues itself again
@@ -23,7 +24,7 @@ def next_due() -> datetime | None:
     return min((m for m in (waiting, lease_end) if m is not None), default=None)
 
 
-@task()
+@task(queue_name=PUBLICATION_QUEUE)
 def publish_cve_records() -> dict[str, int]:
     """Publish every held record that is due, batch by batch. Idempotent: two runs at once
     never push the same record (each claims its rows), and a run with nothing due does nothing."""

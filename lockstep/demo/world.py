@@ -41,6 +41,45 @@ VENDORS = (
     ("Bluefin OS", "bluefin", ("Chen Wei", "Dana Idowu"), "pkg:rpm/bluefin/libquokka"),
     ("Kestrel BSD", "kestrel", ("Eli Novak", "Farah Haddad"), "pkg:generic/kestrel/libquokka"),
 )
+UPSTREAM = ("libquokka team", DEMO_MARKER_SLUG, OrgKind.UPSTREAM, ("Quinn Maintainer",))
+UPSTREAM_DOMAIN = "libquokka.example"
+COORDINATOR = ("Openlist coordinators", "openlist", OrgKind.COORDINATOR, ("Olga Coordinator",))
+COORDINATOR_DOMAIN = "openlist.example"
+RESEARCHER = ("Rita Researcher", "rita@research.example", "researcher")
+
+
+def _email(person: str, domain: str) -> str:
+    return f"{person.split(maxsplit=1)[0].lower()}@{domain}"
+
+
+def _login_table() -> list[tuple[str, str]]:
+    """Every demo account, in the order the world makes them: (email, what it is)."""
+    orgs = [
+        (*UPSTREAM, UPSTREAM_DOMAIN),
+        (*COORDINATOR, COORDINATOR_DOMAIN),
+        *(
+            (name, slug, OrgKind.VENDOR, people, f"{slug}.example")
+            for name, slug, people, _ in VENDORS
+        ),
+    ]
+    table = [
+        (_email(person, domain), f"{name} ({kind.label})")
+        for name, _slug, kind, people, domain in orgs
+        for person in people
+    ]
+    return [*table, (RESEARCHER[1], RESEARCHER[2])]
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """The demo accounts that still exist and may sign in, for `lockstep serve --demo` to
+    print again on an instance that already has the demo world."""
+    table = _login_table()
+    active = set(
+        User.objects.filter(email__in=[email for email, _ in table], is_active=True).values_list(
+            "email", flat=True
+        )
+    )
+    return [(email, role) for email, role in table if email in active]
 
 
 @dataclass
@@ -85,8 +124,7 @@ def _org_with_people(  # noqa: PLR0913, PLR0917 - the demo's facts, each named
         name=name, slug=slug, kind=kind, security_email=f"security@{domain}", actor=actor
     )
     for index, person in enumerate(people):
-        first = person.split()[0].lower()
-        user = _person(person, f"{first}@{domain}", f"{name} ({kind.label})", world, keys)
+        user = _person(person, _email(person, domain), f"{name} ({kind.label})", world, keys)
         do_add_member(org, user, role=Role.ADMIN if index == 0 else Role.MEMBER, actor=actor)
     public, _secret = get_openpgp().generate_key(f"{name} security team <security@{domain}>")
     do_add_org_key(org, armored=public, actor=actor)
@@ -101,15 +139,7 @@ def build_demo_world(*, keys_dir: Path | None = None) -> DemoWorld:
         world.created = False
         return world
     actor = Actor.system("demo")
-    upstream = _org_with_people(
-        "libquokka team",
-        DEMO_MARKER_SLUG,
-        OrgKind.UPSTREAM,
-        ("Quinn Maintainer",),
-        "libquokka.example",
-        world,
-        keys_dir,
-    )
+    upstream = _org_with_people(*UPSTREAM, UPSTREAM_DOMAIN, world, keys_dir)
     project = do_create_project(
         upstream=upstream,
         name="libquokka",
@@ -120,15 +150,7 @@ def build_demo_world(*, keys_dir: Path | None = None) -> DemoWorld:
         purls=["pkg:github/libquokka/libquokka", "pkg:pypi/quokka-python"],
         actor=actor,
     )
-    coordinator = _org_with_people(
-        "Openlist coordinators",
-        "openlist",
-        OrgKind.COORDINATOR,
-        ("Olga Coordinator",),
-        "openlist.example",
-        world,
-        keys_dir,
-    )
+    coordinator = _org_with_people(*COORDINATOR, COORDINATOR_DOMAIN, world, keys_dir)
     private = do_create_channel(
         name="distros (demo)",
         slug="distros",
@@ -155,7 +177,7 @@ def build_demo_world(*, keys_dir: Path | None = None) -> DemoWorld:
         )
         do_add_redistributor(project, vendor, downstream_purl=purl, actor=actor)
         do_add_channel_member(private, vendor, actor=actor)
-    _person("Rita Researcher", "rita@research.example", "researcher", world, keys_dir)
+    _person(*RESEARCHER, world, keys_dir)
     _public_advisory(project)
     return world
 

@@ -12,14 +12,15 @@ from django.db import transaction
 from lockstep.audit.record import record
 from lockstep.audit.tags import ReportTag
 from lockstep.cases.actions.opening import RouteChoice, do_open_case
-from lockstep.cases.actions.posts import add_post, store_attachments
-from lockstep.cases.models import Case
+from lockstep.cases.actions.posts import add_post
+from lockstep.cases.models import Case, Post
 from lockstep.channels.models import Channel
 from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import Conflict, ValidationError
 from lockstep.core.uploads import UploadedFile, check_uploads, stored_file_fields
 from lockstep.embargo.routing import Route
+from lockstep.intake.emails import report_received
 from lockstep.intake.models import (
     MessageKind,
     Report,
@@ -27,7 +28,10 @@ from lockstep.intake.models import (
     ReportMessage,
     ReportStatus,
 )
+from lockstep.intake.news import reporter_recipient, send_news, tell_reporter
 from lockstep.intake.queries import hash_token, route_advice_for
+from lockstep.mailgw.crypto.base import KeyRejected, get_openpgp
+from lockstep.mailgw.outbound.outbox import fan_out
 from lockstep.projects.models import Project
 
 MESSAGE_MAX = 20_000
@@ -45,6 +49,7 @@ class ReportInput:
     credit_as: str = ""
     reporter_name: str = ""
     reporter_email: str = ""
+    reporter_key: str = ""  # an ASCII-armoured OpenPGP public key: mail to them is encrypted
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,20 @@ def _record(tag: ReportTag, report: Report, *, actor: Actor, data: dict[str, obj
     record(tag, actor=actor, object_type="report", object_id=report.pk, data=data)
 
 
-def _notice(report: Report, body: str) -> None:
-    ReportMessage.objects.create(
+def _notice(report: Report, body: str) -> ReportMessage:
+    return ReportMessage.objects.create(
         report=report, kind=MessageKind.SYSTEM, body=body, created_at=clock.now()
     )
+
+
+def _checked_key(armored: str) -> str:
+    """The reporter's key, checked and re-armoured; "" if they gave none."""
+    if not armored.strip():
+        return ""
+    try:
+        return get_openpgp().inspect_public_key(armored, now=clock.now()).armored
+    except KeyRejected as exc:
+        raise ValidationError(exc.message, field="reporter_key") from None
 
 
 def _check(data: ReportInput) -> None:
@@ -77,21 +92,10 @@ def _check(data: ReportInput) -> None:
         raise ValidationError(msg, field="proposed_disclosure_at")
 
 
-@transaction.atomic
-def do_submit_report(
-    project: Project,
-    data: ReportInput,
-    *,
-    files: Sequence[UploadedFile] = (),
-    submitted_by: int | None = None,
-    actor: Actor,
-) -> Submitted:
-    """Store a report (and its files) before anything else happens; acknowledge it."""
-    _check(data)
-    check_uploads(files)
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    report = Report.objects.create(
+def _store(
+    project: Project, data: ReportInput, *, token: str, key: str, submitted_by: int | None
+) -> Report:
+    return Report.objects.create(
         project=project,
         title=data.title.strip()[:200],
         description=data.description.strip(),
@@ -103,23 +107,68 @@ def do_submit_report(
         credit_as=data.credit_as.strip()[:200],
         reporter_name=data.reporter_name.strip()[:200],
         reporter_email=data.reporter_email.strip(),
+        reporter_key=key,
         submitted_by_id=submitted_by,
         token_hash=hash_token(token),
-        submitted_at=now,
+        submitted_at=clock.now(),
     )
+
+
+def _send_receipt(report: Report, token: str) -> bool:
+    """The receipt, with the tracking link: encrypted to the reporter's key if there is one,
+    else in clear (the form says so next to the address)."""
+    recipient = reporter_recipient(report)
+    if recipient is None:
+        return False
+    spec = report_received(
+        report, token=token, link=True, encrypted=bool(recipient.key), tells_news=True
+    )
+    fan_out(spec, [recipient])
+    return True
+
+
+@transaction.atomic
+def do_submit_report(  # noqa: PLR0913 - the report, its files, and who sent it how
+    project: Project,
+    data: ReportInput,
+    *,
+    files: Sequence[UploadedFile] = (),
+    submitted_by: int | None = None,
+    receipt: bool = False,
+    actor: Actor,
+) -> Submitted:
+    """Store a report (and its files) before anything else happens; acknowledge it.
+
+    `receipt`: mail the reporter (if they gave an address) a receipt with their link. The web
+    form and the API ask for it while the address may get one more this hour; the mail
+    intake acknowledges a report by mail itself (`mailin.pipeline`)."""
+    _check(data)
+    check_uploads(files)
+    key = _checked_key(data.reporter_key)
+    token = secrets.token_urlsafe(32)
+    report = _store(project, data, token=token, key=key, submitted_by=submitted_by)
     ReportAttachment.objects.bulk_create(
         ReportAttachment(report=report, **stored_file_fields(upload)) for upload in files
     )
-    _notice(
+    welcome = _notice(
         report,
         f"Thank you. Your report was received by the {project.name} maintainers on "
-        f"{now:%Y-%m-%d %H:%M} UTC. They will answer here.",
+        f"{report.submitted_at:%Y-%m-%d %H:%M} UTC. They will answer here.",
     )
+    report.news_message_id = welcome.pk  # the reporter sees it at once: it is no news
+    report.save(update_fields=["news_message_id"])
+    mailed = _send_receipt(report, token) if receipt else False
     _record(
         ReportTag.SUBMITTED,
         report,
         actor=actor,
-        data={"project": project.slug, "already_public": data.already_public, "files": len(files)},
+        data={
+            "project": project.slug,
+            "already_public": data.already_public,
+            "files": len(files),
+            "reporter_key": bool(key),
+            "receipt_mailed": mailed,
+        },
     )
     return Submitted(report=report, token=token)
 
@@ -142,6 +191,8 @@ def do_add_report_message(
         created_at=clock.now(),
     )
     _record(ReportTag.MESSAGE_ADDED, report, actor=actor, data={"kind": message.kind})
+    if not from_reporter:
+        tell_reporter(report, now=message.created_at)
     return message
 
 
@@ -165,6 +216,7 @@ def do_decline_report(report: Report, *, reason: str, actor: Actor) -> Report:
     declined = _decide(report, ReportStatus.DECLINED, reason.strip())
     _notice(declined, f"The maintainers declined this report. Their reason: {reason.strip()}")
     _record(ReportTag.DECLINED, declined, actor=actor, data={"reason": reason.strip()})
+    tell_reporter(declined, now=clock.now())
     return declined
 
 
@@ -178,6 +230,7 @@ def do_mark_duplicate(report: Report, *, original: Report, actor: Actor) -> Repo
     marked.save(update_fields=["duplicate_of"])
     _notice(marked, "The maintainers found that this issue was already reported. Thank you.")
     _record(ReportTag.DUPLICATE, marked, actor=actor, data={"original": original.pk})
+    tell_reporter(marked, now=clock.now())
     return marked
 
 
@@ -199,7 +252,10 @@ class Acceptance:
 
 @transaction.atomic
 def do_accept_report(report: Report, decision: Acceptance, *, actor: Actor) -> Case:
-    """Accept: open the case on the routing decision (or an override), copy the report in."""
+    """Accept: open the case on the routing decision (or an override), copy the report in.
+
+    The reporter's files stay with the report, one copy: the case's participants get them
+    from the case room, the reporter from the tracking page (`intake.queries`)."""
     advised = route_advice_for(report)
     route = Route(decision.route) if decision.route else advised.route
     choice = RouteChoice(
@@ -217,30 +273,37 @@ def do_accept_report(report: Report, decision: Acceptance, *, actor: Actor) -> C
         disclosure_at=decision.disclosure_at or report.proposed_disclosure_at,
         actor=actor,
     )
-    accepted.case = case
-    accepted.save(update_fields=["case"])
-    _copy_into_case(accepted, case, actor=actor)
+    files = list(accepted.attachments.values_list("filename", flat=True))
+    # The report's own words open the case before the case is the report's: no news for the
+    # reporter in reading what they wrote (`intake.news` finds reporters through the case).
+    copied = _copy_into_case(accepted, case, files=files, actor=actor)
+    accepted.case, accepted.news_post_id = case, copied.pk
+    accepted.save(update_fields=["case", "news_post_id"])
     _notice(accepted, f"The maintainers accepted this report ({route.label.lower()}).")
     _record(
         ReportTag.ACCEPTED,
         accepted,
         actor=actor,
-        data={"case": case.pk, "route": route.value, "overridden": choice.overridden},
+        data={
+            "case": case.pk,
+            "route": route.value,
+            "overridden": choice.overridden,
+            "files": files,
+        },
     )
+    tell_reporter(accepted, now=clock.now())
     return case
 
 
-def _copy_into_case(report: Report, case: Case, *, actor: Actor) -> None:
+def _copy_into_case(report: Report, case: Case, *, files: list[str], actor: Actor) -> Post:
     parts = [f"**Report: {report.title}**", report.description]
     if report.affected_versions:
         parts.append(f"Affected versions: {report.affected_versions}")
     if report.proof_of_concept:
         parts.append(f"Proof of concept:\n\n```\n{report.proof_of_concept}\n```")
-    add_post(case, body="\n\n".join(parts), author_id=None, author_org=None, actor=actor)
-    files = [
-        UploadedFile(a.filename, a.content_type, bytes(a.content)) for a in report.attachments.all()
-    ]
-    store_attachments(case, None, files)
+    if files:
+        parts.append(f"Files sent with the report (in the case room): {', '.join(files)}")
+    return add_post(case, body="\n\n".join(parts), author_id=None, author_org=None, actor=actor)
 
 
 @transaction.atomic
@@ -252,3 +315,31 @@ def do_add_reporter_post(
         msg = "This report has no case yet; write to the maintainers on the tracking page."
         raise Conflict(msg)
     add_post(report.case, body=body, files=files, author_id=None, author_org=None, actor=actor)
+
+
+@transaction.atomic
+def do_mail_reporter_news(report_id: int, *, actor: Actor) -> bool:
+    """Send the batched news mail that `intake.news.tell_reporter` deferred to the end of its
+    window; idempotent: False when none is waiting (sent already, or nothing new)."""
+    report = (
+        Report.objects.select_for_update()
+        .select_related("project", "case")
+        .filter(pk=report_id, news_due_at__isnull=False)
+        .first()
+    )
+    if report is None:
+        return False
+    recipient = reporter_recipient(report)
+    sent = False
+    if recipient is None:
+        report.news_due_at = None
+        report.save(update_fields=["news_due_at"])
+    else:
+        sent = send_news(report, recipient, now=clock.now())
+    _record(
+        ReportTag.NEWS_MAILED,
+        report,
+        actor=actor,
+        data={"mailed": sent, "encrypted": bool(recipient and recipient.key)},
+    )
+    return sent

@@ -32,6 +32,9 @@ class Report(models.Model):
     credit_as = models.CharField(max_length=200, blank=True)
     reporter_name = models.CharField(max_length=200, blank=True)
     reporter_email = models.EmailField(blank=True)
+    # The reporter's OpenPGP public key (checked, re-armoured), if they gave one: their receipt
+    # and news of the report are encrypted to it.
+    reporter_key = models.TextField(blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -47,6 +50,12 @@ class Report(models.Model):
     )
     submitted_at = models.DateTimeField(db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # News of the report mailed to the reporter (intake/news.py): when last, when the next
+    # (batched) mail is due if one is waiting, and the newest message and case post mailed.
+    news_mailed_at = models.DateTimeField(null=True, blank=True)
+    news_due_at = models.DateTimeField(null=True, blank=True)
+    news_message_id = models.PositiveBigIntegerField(default=0)
+    news_post_id = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ("-submitted_at",)

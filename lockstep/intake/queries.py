@@ -6,15 +6,17 @@ import hashlib
 
 from django.db.models import Count, Q, QuerySet
 
+from lockstep.cases.queries import CaseAccess
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
 from lockstep.embargo.routing import RoutingDecision, decide_route
-from lockstep.intake.models import Report, ReportStatus
+from lockstep.intake.models import Report, ReportAttachment, ReportStatus
 from lockstep.mailgw.models import InboundMessage
 from lockstep.orgs.queries import org_ids_of
 from lockstep.projects.queries import routing_facts_for
 
 NOT_FOUND = "No such report."
+NO_FILE = "No such file."
 TOKEN_MAX = 128
 
 
@@ -87,3 +89,37 @@ def route_advice_for(report: Report) -> RoutingDecision:
         report.project, already_public=report.already_public, public_where=report.public_url
     )
     return decide_route(facts)
+
+
+# The files a reporter sends stay with the report, one copy, whatever becomes of it: the
+# reporter reads them with the tracking token, triage with the report, and once the report is
+# accepted the case's participants in the case room (its gatekeeper's `CaseAccess`).
+
+
+def list_report_files(report: Report) -> QuerySet[ReportAttachment]:
+    """The report's files, without their content; call it with a report the caller may see."""
+    return ReportAttachment.objects.filter(report=report).defer("content").order_by("id")
+
+
+def access_report_file(report: Report, file_id: int) -> ReportAttachment:
+    """One of the report's files, for whoever may see the report (the reporter by token)."""
+    found = ReportAttachment.objects.filter(report=report, pk=file_id).first()
+    if found is None:
+        raise NotFound(NO_FILE)
+    return found
+
+
+def list_case_report_files(access: CaseAccess) -> QuerySet[ReportAttachment]:
+    """The files of the report the case came from, for its participants (none otherwise)."""
+    return (
+        ReportAttachment.objects.filter(report__case=access.case)
+        .defer("content")
+        .order_by("id")
+    )
+
+
+def access_case_report_file(access: CaseAccess, file_id: int) -> ReportAttachment:
+    found = ReportAttachment.objects.filter(report__case=access.case, pk=file_id).first()
+    if found is None:
+        raise NotFound(NO_FILE)
+    return found

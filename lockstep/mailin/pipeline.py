@@ -29,6 +29,7 @@ from lockstep.core.errors import ValidationError
 from lockstep.core.uploads import UploadedFile
 from lockstep.intake.actions import ReportInput, Submitted, do_submit_report
 from lockstep.intake.emails import report_received
+from lockstep.intake.news import reporter_key_of
 from lockstep.mailgw.addresses import AddressKind
 from lockstep.mailgw.crypto.reading import SignatureState
 from lockstep.mailgw.inbound.letter import Headers, Unreadable, parse, read_headers
@@ -193,16 +194,20 @@ def _process(message: InboundMessage, *, released_by: Actor | None) -> InboundSt
 
 def _acknowledge(submitted: Submitted, headers: Headers, *, encrypted: bool) -> None:
     """Tell a reporter by mail that the report arrived. The tracking link opens the report, so
-    it goes out only to a reporter who wrote in clear text themselves."""
+    it goes out in clear text only to a reporter who wrote in clear text themselves; a reporter
+    whose key is on file (their account's key signed the report) gets it encrypted."""
     if not headers.from_address or not may_acknowledge(headers.from_address, now=clock.now()):
         return
+    key = reporter_key_of(submitted.report)
     spec = report_received(
         submitted.report,
         token=submitted.token,
+        link=bool(key) or not encrypted,
+        encrypted=bool(key),
         in_reply_to=headers.message_id,
-        encrypted=encrypted,
+        tells_news=bool(key) or not encrypted,
     )
-    fan_out(spec, [Recipient(headers.from_address)])
+    fan_out(spec, [Recipient(headers.from_address, key=key)])
 
 
 def _is_report(destination: Destination) -> bool:

@@ -11,6 +11,7 @@ from django.db.models import Min, QuerySet
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from lockstep.core import clock
+from lockstep.ops.lanes import LANE_SUFFIX
 from lockstep.ops.models import WorkerHeartbeat
 
 
@@ -29,7 +30,9 @@ def worker_status() -> dict[str, Any]:
     every live one waits for the database (it reached us, but not the worker's loop)."""
     now = clock.now()
     fresh_after = now - timedelta(seconds=settings.LOCKSTEP_WORKER_STALE_SECONDS)
-    alive = WorkerHeartbeat.objects.filter(last_seen_at__gte=fresh_after, stopped_at__isnull=True)
+    alive = WorkerHeartbeat.objects.filter(
+        last_seen_at__gte=fresh_after, stopped_at__isnull=True
+    ).exclude(worker_id__endswith=LANE_SUFFIX)  # a process's publication lane is not a worker
     newest = WorkerHeartbeat.objects.order_by("-last_seen_at").values_list(
         "last_seen_at", flat=True
     )[:1]

@@ -73,10 +73,14 @@ def mark_stopped(worker_id: str) -> None:
 class HeartbeatThread(threading.Thread):
     """Beats until stopped; a failed beat is logged and retried. Takes over dead workers' work."""
 
-    def __init__(self, worker_id: str, *, interval: float | None = None) -> None:
+    def __init__(
+        self, worker_id: str, *, also: tuple[str, ...] = (), interval: float | None = None
+    ) -> None:
+        """`also`: more loops of this process (lockstep.ops.lanes) that beat with it."""
         super().__init__(name=f"heartbeat-{worker_id}", daemon=True)
         become_worker(worker_id)
         self.worker_id = worker_id
+        self.also = also
         self.interval = interval or float(settings.LOCKSTEP_WORKER_HEARTBEAT_SECONDS)
         self._stop_event = threading.Event()
         self._reached_since: float | None = None  # monotonic; None while the database is away
@@ -95,7 +99,8 @@ class HeartbeatThread(threading.Thread):
         """One beat, then (if this process may judge) a look for dead workers; returns how
         long to wait before the next beat. Never raises: a broken beat must not stop a worker."""
         try:
-            beat(self.worker_id)
+            for worker_id in (self.worker_id, *self.also):
+                beat(worker_id)
         except DatabaseError as exc:
             if self._reached_since is not None:
                 logger.warning("worker heartbeat: the database is unreachable (%s)", exc)

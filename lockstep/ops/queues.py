@@ -14,6 +14,9 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 STATES = ("ready", "scheduled", "running", "failed")
+# The queue of the tasks that make things public at their moment: every worker process keeps a
+# lane for it alone (lockstep.ops.lanes), so that mail, however much, never delays them.
+PUBLICATION_QUEUE = "publication"
 
 
 def tasks_by_queue() -> dict[str, dict[str, int]]:

@@ -1,6 +1,10 @@
-"""Package URL checks (pure): a project's package is a purl without a version."""
+"""Package URL checks (pure): a project's package is a purl without a version; `package_key`
+is the canonical form packages are compared by (project packages, advisories, queries)."""
 
 from __future__ import annotations
+
+import functools
+import re
 
 from packageurl import PackageURL
 
@@ -35,3 +39,26 @@ def normalise_package_purl(text: str, *, field: str = "purl") -> str:
         )
         raise ValidationError(msg, field=field)
     return str(purl.to_string())
+
+
+_PEP503 = re.compile(r"[-_.]+")
+
+
+def key_of(parsed: PackageURL) -> str:
+    name = str(parsed.name)
+    if parsed.type == "pypi":
+        name = _PEP503.sub("-", name).lower()
+    bare = PackageURL(type=parsed.type, namespace=parsed.namespace, name=name)
+    return str(bare.to_string())
+
+
+@functools.lru_cache(maxsize=8192)
+def package_key(purl: str) -> str:
+    """The canonical versionless purl that packages are compared, indexed and matched by.
+
+    The purl is normalised as `normalise_package_purl` does (packageurl's canonical form), then:
+    any version, qualifiers and subpath are dropped (they do not change which package it is),
+    and PyPI names are normalised per PEP 503 ("Foo_Bar.baz" -> "foo-bar-baz"), which
+    packageurl only partly does. Raises ValidationError if invalid.
+    """
+    return key_of(parse_package_url(purl, field="purl", example="pkg:pypi/jinja2"))

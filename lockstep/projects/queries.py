@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from lockstep.core.actor import Actor
 from lockstep.core.errors import NotFound
 from lockstep.embargo.routing import RoutingFacts
-from lockstep.projects.models import Project, Redistribution
+from lockstep.projects.models import Package, Project, Redistribution
 
 
 def list_projects_for(actor: Actor) -> QuerySet[Project]:  # noqa: ARG001 - public facts
@@ -30,6 +30,15 @@ def access_project_by_slug(actor: Actor, slug: str) -> Project:  # noqa: ARG001 
     if project is None:
         raise NotFound("No such project.")
     return project
+
+
+def package_purls(project_id: int) -> list[str]:
+    """The project's Package URLs (versionless, canonical), in order."""
+    return list(
+        Package.objects.filter(project_id=project_id)
+        .order_by("purl")
+        .values_list("purl", flat=True)
+    )
 
 
 def redistributor_names(project: Project) -> tuple[str, ...] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
 
 from lockstep.accounts.models import User
@@ -32,6 +33,42 @@ def do_note_sign_out(user: User, *, client: str) -> None:
 
 def do_note_sign_in_refused(user: User, *, client: str) -> None:
     _note(AccountTag.SIGNIN_REFUSED, user, actor=Actor.system("signin"), data={"client": client})
+
+
+def do_connect_sso_identity(user: User, *, account: SocialAccount, client: str) -> None:
+    """Connect an identity provider's identity (`account`, not yet saved) to `user`: at the
+    first single sign-on whose verified address is the account's (lockstep.signin.sso)."""
+    with transaction.atomic():
+        account.user = user
+        account.save()
+        data = {"provider": account.provider, "subject": account.uid, "client": client}
+        record(
+            AccountTag.SSO_CONNECTED,
+            actor=Actor.for_user(user),
+            object_type="user",
+            object_id=user.pk,
+            data=data,
+        )
+
+
+def do_note_sso_refused(
+    user: User | None, *, provider: str, subject: str, reason: str, client: str
+) -> None:
+    """A single sign-on that signed nobody in: recorded on the account it named, if any, else
+    on the provider (the provider's subject, never the address it gave)."""
+    data = {"provider": provider, "subject": subject, "reason": reason, "client": client}
+    actor = Actor.system("signin")
+    if user is not None:
+        _note(AccountTag.SSO_REFUSED, user, actor=actor, data=data)
+        return
+    with transaction.atomic():
+        record(
+            AccountTag.SSO_REFUSED,
+            actor=actor,
+            object_type="sso-provider",
+            object_id=provider,
+            data=data,
+        )
 
 
 def do_note_second_factor(tag: AccountTag, user: User, *, kind: str) -> None:

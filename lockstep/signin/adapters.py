@@ -8,20 +8,27 @@
 * The client address is the one Lockstep trusts everywhere (`LOCKSTEP_TRUSTED_PROXIES`).
 * An account whose sign-ins are being refused for too many failures: its owner is told by
   mail, at most once an hour.
+* Single sign-on (OpenID Connect) signs in only an existing, active account whose address is
+  the provider's verified address (lockstep.signin.sso), and only through providers configured
+  by environment; everything else gets a page that says why, and an audit event.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.db import transaction
 from django.forms import ValidationError
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.urls import reverse
 from typing_extensions import override
 
@@ -31,12 +38,19 @@ from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.core.errors import RateLimited
 from lockstep.core.links import absolute
-from lockstep.mailgw.outbound.outbox import MailSpec, Recipient, fan_out
+from lockstep.mailgw.outbound.outbox import Recipient, fan_out
 from lockstep.ops.client import client_address
 from lockstep.ops.ratelimit import check_rate
-from lockstep.signin.actions import do_note_sign_in_refused
-from lockstep.signin.lockout import lockout_mail
+from lockstep.signin.actions import (
+    do_connect_sso_identity,
+    do_note_sign_in_refused,
+    do_note_sso_refused,
+)
+from lockstep.signin.emails import account_mail, lockout_mail
 from lockstep.signin.middleware import SIGNED_IN_AT
+from lockstep.signin.sso import EXPLANATIONS, SsoRefused, admit
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -78,12 +92,7 @@ class AccountAdapter(DefaultAccountAdapter):
             "base_url": absolute("/"),
         }
         message = self.render_mail(template_prefix, email, context)
-        spec = MailSpec(
-            subject=str(message.subject),
-            body=str(message.body),
-            headers={"Auto-Submitted": "auto-generated"},
-            confidential=False,
-        )
+        spec = account_mail(str(message.subject), str(message.body))
         with transaction.atomic():
             fan_out(spec, [Recipient(email)])
 
@@ -130,3 +139,67 @@ class MFAAdapter(DefaultMFAAdapter):
     @override
     def get_totp_issuer(self) -> str:
         return str(settings.LOCKSTEP_INSTANCE_NAME)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    @override
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
+        return False
+
+    @override
+    def list_apps(
+        self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
+    ) -> list[Any]:
+        """The providers in the settings (LOCKSTEP_OIDC_PROVIDERS) alone: a SocialApp row in
+        the database, which no page of Lockstep makes, is not one."""
+        apps = super().list_apps(request, provider=provider, client_id=client_id)
+        return [app for app in apps if app.pk is None]
+
+    @override
+    def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
+        """Sign in an existing account by the provider's verified address, connecting the
+        identity at its first use; refuse anything else with a page (lockstep.signin.sso)."""
+        account, provider = sociallogin.account, sociallogin.provider
+        connected = sociallogin.user if sociallogin.is_existing else None
+        client = client_address(request)
+        try:
+            admission = admit(
+                process=str(sociallogin.state.get("process") or ""),
+                provider_id=account.provider,
+                issuer=str(provider.app.settings.get("server_url") or ""),
+                extra_data=account.extra_data or {},
+                connected=connected if isinstance(connected, User) else None,
+            )
+        except SsoRefused as refused:
+            do_note_sso_refused(
+                refused.user,
+                provider=account.provider,
+                subject=account.uid,
+                reason=refused.reason.value,
+                client=client,
+            )
+            context = {"provider_name": provider.name, "explanation": EXPLANATIONS[refused.reason]}
+            page = render(request, "socialaccount/refused.html", context, status=403)
+            raise ImmediateHttpResponse(page) from None
+        if admission.connect:
+            do_connect_sso_identity(admission.user, account=account, client=client)
+            sociallogin.user = admission.user
+            self.send_notification_mail(
+                "socialaccount/email/account_connected",
+                admission.user,
+                context={"account": account, "provider": provider.name},
+            )
+
+    @override
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: str | None = None,
+        exception: BaseException | None = None,
+        extra_context: dict[str, Any] | None = None,
+    ) -> None:
+        """allauth shows its error page; the operator gets the reason in the log."""
+        logger.warning(
+            "single sign-on through %s failed: %s %s", provider.sub_id, error, exception or ""
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.signals import password_changed, password_reset
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
@@ -22,6 +23,8 @@ from lockstep.signin.actions import (
     do_note_sign_out,
 )
 from lockstep.signin.middleware import SEEN_AT, SIGNED_IN_AT
+from lockstep.signin.second_factor import MFA_METHOD
+from lockstep.signin.sso import SOCIAL_METHOD, method_label
 
 
 def _request_and_user(signal_args: dict[str, object]) -> tuple[HttpRequest, User] | None:
@@ -40,8 +43,19 @@ def _signed_in(**signal_args: object) -> None:
     request.session[SIGNED_IN_AT] = now
     request.session[SEEN_AT] = now
     record_session(request)
-    method = "passkey" if request.path_info.startswith("/2fa/") else "password"
-    do_note_sign_in(user, client=client_address(request), method=method)
+    do_note_sign_in(user, client=client_address(request), method=_method(request, user))
+
+
+def _method(request: HttpRequest, user: User) -> str:
+    """How the person signed in: `oidc:<provider id>` after single sign-on (allauth's record of
+    this session's sign-in says so, a second factor after it or not), else a passkey or a
+    password."""
+    for record in reversed(get_authentication_records(request, user)):
+        if record.get("method") == SOCIAL_METHOD:
+            return method_label(str(record.get("provider")))
+        if record.get("method") != MFA_METHOD:
+            break
+    return "passkey" if request.path_info.startswith("/2fa/") else "password"
 
 
 def _signed_out(**signal_args: object) -> None:

@@ -18,10 +18,11 @@ from lockstep.cases.actions.participants import (
     do_remove_participant,
     do_set_status,
 )
-from lockstep.cases.actions.posts import do_add_post
+from lockstep.cases.actions.posts import do_add_post, do_edit_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
-from lockstep.cases.models import Case, Status, Vulnerability
+from lockstep.cases.models import Case, DateAgreement, Status, Vulnerability
 from lockstep.cases.queries import (
+    CaseAccess,
     access_attachment,
     access_candidate_vendor,
     access_case_by_id,
@@ -29,9 +30,9 @@ from lockstep.cases.queries import (
     access_vulnerability,
     candidate_vendors,
     embargo_view,
-    list_cases_for,
     list_vulnerabilities,
     not_responded,
+    own_statuses,
     participant_count,
     recent_posts,
     seat_of,
@@ -40,12 +41,16 @@ from lockstep.cases.queries import (
     timeline,
     waiting_dashboard_for,
 )
+from lockstep.cases.search import CaseFilters, search_cases_for
+from lockstep.cases.timeline import describe
 from lockstep.core import clock
 from lockstep.core.actor import from_request
 from lockstep.core.errors import Conflict, LockstepError, ValidationError
 from lockstep.cve.models import CveId
 from lockstep.cve.queries import cves_of_case, stale_reserved_for
+from lockstep.intake.queries import list_case_report_files
 from lockstep.embargo import early
+from lockstep.embargo.policy import DateDecision, DateOutcome
 from lockstep.web.downloads import content_disposition
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import CasePostForm, DateForm
@@ -57,12 +62,25 @@ from lockstep.web.uploads import read_uploads
 USER_ERRORS = (ValidationError, Conflict)
 
 
+CASES_PER_PAGE = 50
+
+
 @login_required
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     actor = from_request(request)
+    filters = CaseFilters.parse(request.GET.dict())
+    page = page_number(request, per_page=CASES_PER_PAGE)
+    start = (page - 1) * CASES_PER_PAGE
+    window = list(search_cases_for(actor, filters)[start : start + CASES_PER_PAGE + 1])
+    kept = request.GET.copy()
+    kept.pop("page", None)
     context = {
-        "cases": list_cases_for(actor),
+        "cases": window[:CASES_PER_PAGE],
+        "more": len(window) > CASES_PER_PAGE,
+        "page": page,
+        "filters": filters,
+        "kept": kept.urlencode(),
         "stale_cves": stale_reserved_for(actor, clock.now()),
     }
     return render(request, "web/cases/list.html", context)
@@ -87,17 +105,23 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = from_request(request)
     access = access_case_by_id(actor, case_id)
     do_mark_seen(access, actor=actor)
-    vulnerabilities = list_vulnerabilities(access.case)
+    return render(request, "web/cases/room.html", _room(request, access))
+
+
+def _room(request: HttpRequest, access: CaseAccess) -> dict[str, object]:
+    case = access.case
+    vulnerabilities = list_vulnerabilities(case)
     page = page_number(request, per_page=ROWS_PER_PAGE)
     waiting_only = request.GET.get("waiting") == "1"
     posts_page = page_number(request, per_page=POSTS_PER_PAGE, name="posts")
-    context = {
+    embargo = embargo_view(case)
+    return {
         "access": access,
-        "case": access.case,
+        "case": case,
         "vulnerabilities": vulnerabilities,
-        "summary": status_summary(access.case, vulnerabilities),
+        "summary": status_summary(case, vulnerabilities),
         "rows": status_matrix(
-            access.case,
+            case,
             vulnerabilities,
             offset=(page - 1) * ROWS_PER_PAGE,
             limit=ROWS_PER_PAGE,
@@ -105,19 +129,28 @@ def case_room(request: HttpRequest, case_id: int) -> HttpResponse:
         ),
         "page": page,
         "waiting_only": waiting_only,
-        "participant_total": participant_count(access.case),
-        "waiting": not_responded(access.case, len(vulnerabilities))[:ROWS_PER_PAGE],
-        **recent_posts(access.case, page=posts_page, per_page=POSTS_PER_PAGE),
-        "timeline": timeline(access.case),
+        "participant_total": participant_count(case),
+        "waiting": not_responded(case, len(vulnerabilities))[:ROWS_PER_PAGE],
+        **recent_posts(case, page=posts_page, per_page=POSTS_PER_PAGE),
+        "report_files": list_case_report_files(access),
+        "timeline": describe(timeline(case)),
         "statuses": Status.choices,
+        "own_statuses": own_statuses(access, vulnerabilities),
         "post_form": CasePostForm(),
-        "date_form": DateForm(initial={"disclosure_at": access.case.disclosure_at}),
+        "date_form": DateForm(initial={"disclosure_at": case.disclosure_at}),
         "candidates": candidate_vendors(access) if access.can_lead else [],
-        "embargo": embargo_view(access.case),
-        "vuln_rows": _with_cves(access.case, vulnerabilities),
+        "embargo": embargo,
+        "agreed": _my_agreement(access, embargo.agreements),
+        "vuln_rows": _with_cves(case, vulnerabilities),
         "early_options": early.OPTIONS,
     }
-    return render(request, "web/cases/room.html", context)
+
+
+def _my_agreement(access: CaseAccess, agreements: list[DateAgreement]) -> DateAgreement | None:
+    """The viewer's agreement to the current date, once every one of their organisations
+    agreed (then the page says so instead of offering the button again)."""
+    mine = [a for a in agreements if a.org_id in {seat.org_id for seat in access.seats}]
+    return mine[-1] if mine and len(mine) >= len(access.seats) else None
 
 
 def _with_cves(
@@ -163,6 +196,20 @@ def add_post(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @domain_errors
+def edit_post(request: HttpRequest, case_id: int, post_id: int) -> HttpResponse:
+    """The author corrects their post (not mailed again: cases/actions/posts.do_edit_post)."""
+    actor = from_request(request)
+    access = access_case_by_id(actor, case_id)
+    try:
+        do_edit_post(access, post_id, body=request.POST.get("body", ""), actor=actor)
+    except USER_ERRORS as exc:
+        return _done(request, case_id, exc, "")
+    return _done(request, case_id, None, "Post edited. It was not mailed again.")
+
+
+@login_required
+@require_POST
+@domain_errors
 def set_status(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = from_request(request)
     access = access_case_by_id(actor, case_id)
@@ -197,11 +244,20 @@ def set_date(request: HttpRequest, case_id: int) -> HttpResponse:
         )
     except USER_ERRORS as exc:
         return _done(request, case_id, exc, "")
-    for notice in (*decision.reasons, *(w.message for w in decision.warnings)):
-        messages.warning(request, notice)
+    tell_decision(request, decision)
     return _done(
         request, case_id, None, f"Disclosure set to {decision.decided:%Y-%m-%d %H:%M} UTC."
     )
+
+
+def tell_decision(request: HttpRequest, decision: DateDecision) -> None:
+    """Why the date is what it is: a note when it was accepted as asked; a warning only when
+    something needs attention (cut back to the maximum, a weekend, the night, short notice)."""
+    shortened = decision.outcome == DateOutcome.SHORTENED
+    for reason in decision.reasons:
+        (messages.warning if shortened else messages.info)(request, reason)
+    for notice in decision.warnings:
+        messages.warning(request, notice.message)
 
 
 @login_required

@@ -27,6 +27,7 @@ from lockstep.cases.actions.embargo import (
     do_report_breach,
     do_request_extension,
 )
+from lockstep.cases.actions.opening import do_allow_short_embargo
 from lockstep.cases.queries import CaseAccess, access_case_by_id, access_vulnerability
 from lockstep.core import clock
 from lockstep.core.actor import Actor, from_request
@@ -62,6 +63,15 @@ def _date(request: HttpRequest, name: str) -> datetime:
 def _agree(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     do_agree_date(access, actor=actor, org_slug=request.POST.get("org") or None)
     return "You agreed to the date."
+
+
+def _allow_short(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
+    requested = _date(request, "requested")
+    reason = request.POST.get("reason", "")
+    decision = do_allow_short_embargo(access, requested=requested, reason=reason, actor=actor)
+    for notice in decision.warnings:
+        messages.warning(request, notice.message)
+    return f"Disclosure set to {decision.decided:%Y-%m-%d %H:%M} UTC; participants were told why."
 
 
 def _confirm(_request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
@@ -159,6 +169,7 @@ def _unknown(_request: HttpRequest, _access: CaseAccess, _actor: Actor) -> str:
 HANDLERS: dict[str, Handler] = {
     "agree": _agree,
     "confirm-date": _confirm,
+    "allow-short": _allow_short,
     "request-extension": _extend,
     "decide-extension": _decide,
     "report-breach": _breach,
@@ -173,8 +184,8 @@ HANDLERS: dict[str, Handler] = {
 
 
 # The weightiest acts ask for a recent second factor (lockstep.signin.second_factor): each
-# makes embargoed details public, or ends or moves an embargo.
-WEIGHTY = frozenset({"confirm-breach", "early-release", "publish-now"})
+# makes embargoed details public, or ends, shortens or moves an embargo.
+WEIGHTY = frozenset({"confirm-breach", "early-release", "publish-now", "allow-short"})
 
 
 def is_weighty(post: QueryDict) -> bool:

@@ -18,7 +18,8 @@ from lockstep.core.errors import LockstepError, RateLimited
 from lockstep.core.links import tracking_url
 from lockstep.intake.actions import do_add_report_message, do_add_reporter_post, do_submit_report
 from lockstep.intake.models import Report
-from lockstep.intake.queries import access_report_by_token
+from lockstep.intake.queries import access_report_by_token, list_report_files
+from lockstep.mailin.floods import may_acknowledge
 from lockstep.ops.client import client_address
 from lockstep.ops.ratelimit import check_rate
 from lockstep.projects.queries import access_project_by_slug, list_projects_for
@@ -55,11 +56,13 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
             check_rate(
                 key, limit=settings.LOCKSTEP_REPORT_RATE, window_seconds=HOUR, now=clock.now()
             )
+            email = form.cleaned_data["reporter_email"]
             submitted = do_submit_report(
                 project,
                 form.to_input(),
                 files=read_uploads(form.cleaned_data["attachments"]),
                 submitted_by=actor.user_id,
+                receipt=bool(email) and may_acknowledge(email, now=clock.now()),
                 actor=actor,
             )
         except RateLimited as exc:
@@ -84,6 +87,24 @@ def _public_post(request: HttpRequest, report: Report, token: str, actor: Actor)
     else:
         messages.success(request, "Thank you: the public post is recorded.")
     return redirect("web:track", token=token)
+
+
+def _track_context(
+    report: Report, token: str, *, message_form: MessageForm, post_form: PostForm
+) -> dict[str, object]:
+    return {
+        "report": report,
+        "token": token,
+        "files": list_report_files(report),
+        "messages_list": report.messages.select_related("author").order_by("created_at", "id"),
+        "case": report.case,
+        "posts": list_reporter_posts(report.case) if report.case else [],
+        "vulnerabilities": list_vulnerabilities(report.case) if report.case else [],
+        "message_form": message_form,
+        "post_form": post_form,
+        "tracking_url": tracking_url(token),
+        "public_post_duty": reporter_duty(report),
+    }
 
 
 @never_cache
@@ -122,18 +143,10 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     fresh = request.session.pop("fresh_report", None) == report.pk
     if fresh:
         messages.success(request, "Report received. Keep this page's address: it is your only key.")
-    context = {
-        "report": report,
-        "token": token,
-        "messages_list": report.messages.select_related("author").order_by("created_at", "id"),
-        "case": report.case,
-        "posts": list_reporter_posts(report.case) if report.case else [],
-        "vulnerabilities": list_vulnerabilities(report.case) if report.case else [],
-        "message_form": message_form,
-        "post_form": post_form,
-        "tracking_url": tracking_url(token),
-        "public_post_duty": reporter_duty(report),
-    }
+    context = _track_context(report, token, message_form=message_form, post_form=post_form)
     response = render(request, "web/intake/track.html", context)
-    response["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    # The token is in this page's address. Other sites get no Referer from it at all; this
+    # site's own forms get a real Origin (with "no-referrer" browsers send `Origin: null`,
+    # and Django's CSRF check refuses every post from the page).
+    response["Referrer-Policy"] = "same-origin"
     return response

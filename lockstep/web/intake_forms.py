@@ -45,7 +45,23 @@ class ReportForm(forms.Form):
     )
     credit_as = forms.CharField(max_length=200, required=False, label="Credit me as")
     reporter_name = forms.CharField(max_length=200, required=False, label="Your name")
-    reporter_email = forms.EmailField(required=False, label="Your e-mail (for replies)")
+    reporter_email = forms.EmailField(
+        required=False,
+        label="Your e-mail (for replies)",
+        help_text=(
+            "We mail you a receipt with this page's private link, and a note when there is news "
+            "on your report. Without a key (below) the link travels in clear text."
+        ),
+    )
+    reporter_key = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Your OpenPGP public key (optional)",
+        help_text=(
+            "Then the receipt and the news themselves are mailed to you encrypted. Paste the "
+            "output of gpg --armor --export YOUR-EMAIL."
+        ),
+    )
     attachments = MultipleFileField(required=False, label="Files (proof of concept, logs)")
 
     def to_input(self) -> ReportInput:
@@ -61,6 +77,7 @@ class ReportForm(forms.Form):
             credit_as=data["credit_as"],
             reporter_name=data["reporter_name"],
             reporter_email=data["reporter_email"],
+            reporter_key=data["reporter_key"],
         )
 
 

@@ -1,6 +1,7 @@
-"""The mail page: copies waiting for their next attempt (with the last error, to send now),
-held copies to retry or drop, held inbound mail to let through or discard; in the embedded
-mode, what was "sent"."""
+"""The mail page: the history of case mail sent (each person the copies their access allows:
+cases/mail_queries.list_case_mail_for), copies waiting for their next attempt (with the last
+error, to send now), held copies to retry or drop, held inbound mail to let through or
+discard; in the embedded mode, for operators, what was written to the outbox folder."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from lockstep.cases.mail_queries import (
     access_held_inbound,
     access_held_mail,
     access_waiting_mail,
+    case_ids_seen_by,
     led_case_ids,
+    list_case_mail_for,
     list_held_inbound,
     list_mail_for,
     maintained_project_ids,
@@ -31,6 +34,7 @@ from lockstep.mailgw.models import OutboxStatus
 from lockstep.mailgw.outbound.holds import do_drop_held, do_retry_held, do_retry_now
 from lockstep.mailin.holds import can_release_held, do_discard_inbound, do_release_inbound
 from lockstep.web.errors import domain_errors
+from lockstep.web.paging import page_number
 
 FOLDER_SHOWN = 50
 WAITING_SHOWN = 200
@@ -75,11 +79,34 @@ def _held_inbound_rows(actor: Actor) -> list[dict[str, object]]:
     return rows
 
 
+HISTORY_PER_PAGE = 50
+
+
+def _history(request: HttpRequest, actor: Actor) -> dict[str, object]:
+    """A page of the sent-mail history, each copy with whether its subject is the viewer's
+    to read (an operator outside a case sees the envelope only)."""
+    page = page_number(request, per_page=HISTORY_PER_PAGE, name="sent")
+    start = (page - 1) * HISTORY_PER_PAGE
+    window = list(list_case_mail_for(actor)[start : start + HISTORY_PER_PAGE + 1])
+    shown = window[:HISTORY_PER_PAGE]
+    cases = {row.case_id for row in shown if row.case_id is not None}
+    readable = case_ids_seen_by(actor, cases)
+    return {
+        "history": [
+            {"m": row, "readable": row.case_id is None or row.case_id in readable} for row in shown
+        ],
+        "history_page": page,
+        "history_more": len(window) > HISTORY_PER_PAGE,
+    }
+
+
 @login_required
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     actor = from_request(request)
     waiting = list_mail_for(actor, status=OutboxStatus.QUEUED)
+    operator = actor.is_privileged
+    folder_mode = not settings.LOCKSTEP_SMTP_URL
     context = {
         "now": clock.now(),
         "max_attempts": settings.LOCKSTEP_MAIL_MAX_ATTEMPTS,
@@ -88,11 +115,14 @@ def outbox(request: HttpRequest) -> HttpResponse:
         "dropped": list_mail_for(actor, status="dropped")[:50],
         "held_inbound": _held_inbound_rows(actor),
         "queued": waiting.count(),
-        "folder_mode": not settings.LOCKSTEP_SMTP_URL,
-        "folder": settings.LOCKSTEP_OUTBOX_DIR,
+        "folder_mode": folder_mode,
+        "is_operator": operator,
+        # A path on the server is the operator's business only.
+        "folder": settings.LOCKSTEP_OUTBOX_DIR if operator else "",
         "files": _folder_envelopes(Path(settings.LOCKSTEP_OUTBOX_DIR))
-        if actor.is_privileged and not settings.LOCKSTEP_SMTP_URL
+        if operator and folder_mode
         else [],
+        **_history(request, actor),
     }
     return render(request, "web/outbox.html", context)
 

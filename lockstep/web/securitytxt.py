@@ -88,6 +88,17 @@ def _instance_mail() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return notes, _list_key(reverse("web:list-key"))
 
 
+def instance_contacts() -> tuple[str, ...]:
+    """The instance's contacts (configured, else its report form over https); none: no file."""
+    return tuple(settings.LOCKSTEP_SECURITY_CONTACTS) or _https(reverse("web:report-choose"))
+
+
+def instance_mail_key() -> str:
+    """The list key's fingerprint, if Lockstep takes mail (security-<project>@ is encrypted
+    to it), else ""."""
+    return fingerprint(list_public_key()).upper() if _takes_mail() else ""
+
+
 @require_GET
 def instance(_request: HttpRequest) -> HttpResponse:
     form = _https(reverse("web:report-choose"))
@@ -95,7 +106,7 @@ def instance(_request: HttpRequest) -> HttpResponse:
     configured = settings.LOCKSTEP_SECURITY_ENCRYPTION
     return _answer(
         SecurityTxt(
-            contacts=tuple(settings.LOCKSTEP_SECURITY_CONTACTS) or form,
+            contacts=instance_contacts(),
             expires=recommended_expires(clock.now()),
             encryption=(configured,) if configured else list_key,
             policy=(settings.LOCKSTEP_SECURITY_POLICY,)
@@ -109,16 +120,20 @@ def instance(_request: HttpRequest) -> HttpResponse:
     )
 
 
-def _project_mail(project: Project) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The project's mail contact and the key for it: Lockstep's, else the upstream's own."""
-    address = _report_address(project)
-    if address:
-        key = reverse("web:project-mail-key", args=[project.slug])
-        return (f"mailto:{address}",), _list_key(key)
-    mail = (f"mailto:{project.security_email}",) if project.security_email else ()
+def project_contacts(project: Project) -> tuple[str, ...]:
+    """The project's contacts, most preferred first: mail (Lockstep's address for it, else the
+    upstream's own), then the report form over https. None: the project has no file."""
+    mail = _report_address(project) or project.security_email
+    form = _https(reverse("web:report", args=[project.slug]))
+    return ((f"mailto:{mail}",) if mail else ()) + form
+
+
+def _project_encryption(project: Project) -> tuple[str, ...]:
+    """The key for the project's mail contact: the list key, else the upstream's own."""
+    if _report_address(project):
+        return _list_key(reverse("web:project-mail-key", args=[project.slug]))
     has_key = list_keys_of_org(project.upstream).exists()
-    key = reverse("web:project-key", args=[project.slug])
-    return mail, _https(key) if has_key else ()
+    return _https(reverse("web:project-key", args=[project.slug])) if has_key else ()
 
 
 @require_GET
@@ -126,12 +141,11 @@ def _project_mail(project: Project) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def project(request: HttpRequest, slug: str) -> HttpResponse:
     found = access_project_by_slug(from_request(request), slug)
     form = _https(reverse("web:report", args=[found.slug]))
-    mail, encryption = _project_mail(found)
     return _answer(
         SecurityTxt(
-            contacts=mail + form,
+            contacts=project_contacts(found),
             expires=recommended_expires(clock.now()),
-            encryption=encryption,
+            encryption=_project_encryption(found),
             policy=form,
             preferred_languages=tuple(settings.LOCKSTEP_SECURITY_LANGUAGES),
             canonical=_https(reverse("web:project-security-txt", args=[found.slug])),

@@ -10,6 +10,7 @@ from lockstep.web import (
     operator,
     orgs,
     outbox,
+    report_files,
     securitytxt,
     signin,
     triage,
@@ -67,6 +68,7 @@ urlpatterns = [
         name="project-mail-key",
     ),
     path("track/<str:token>/", intake.track, name="track"),
+    path("track/<str:token>/files/<id:file_id>/", report_files.reporter_file, name="track-file"),
     # Triage: the upstream team's inbox.
     path("triage/", triage.inbox, name="triage"),
     path("triage/<id:report_id>/", triage.report_detail, name="triage-report"),
@@ -113,6 +115,7 @@ urlpatterns = [
     path("cases/waiting/", cases.waiting_dashboard, name="cases-waiting"),
     path("cases/<id:case_id>/", cases.case_room, name="case"),
     path("cases/<id:case_id>/posts/", cases.add_post, name="case-post"),
+    path("cases/<id:case_id>/posts/<id:post_id>/edit/", cases.edit_post, name="case-post-edit"),
     path("cases/<id:case_id>/status/", cases.set_status, name="case-status"),
     path("cases/<id:case_id>/date/", cases.set_date, name="case-date"),
     path("cases/<id:case_id>/participants/", cases.participants, name="case-participants"),
@@ -121,5 +124,10 @@ urlpatterns = [
         "cases/<id:case_id>/attachments/<id:attachment_id>/",
         cases.attachment,
         name="case-attachment",
+    ),
+    path(
+        "cases/<id:case_id>/report-files/<id:file_id>/",
+        report_files.case_report_file,
+        name="case-report-file",
     ),
 ]

@@ -67,7 +67,7 @@ def test_the_case_is_gone_on_the_next_request_but_the_session_and_token_stay(
     assert api_get(f"/cases/{case.pk}", token) == 404
     assert b"Heap overflow" not in browser.get("/cases/").content
     # Still a member of Elsewhere Inc: logged in, and the token still works.
-    assert browser.get("/").status_code == 200
+    assert browser.get("/account/keys/").status_code == 200  # still signed in
     assert api_get("/me", token) == 200
     assert UserSession.objects.filter(user=member).exists()
     assert ApiToken.objects.get(user=member).revoked_at is None
@@ -144,7 +144,7 @@ def test_an_operator_keeps_sessions_and_tokens_when_leaving_the_last_organisatio
     do_add_member(world.vendor, operator, actor=SYSTEM)
     browser, token = browser_of(operator), token_for(operator)
     do_remove_member(Membership.objects.get(org=world.vendor, user=operator), actor=SYSTEM)
-    assert browser.get("/").status_code == 200
+    assert browser.get("/account/keys/").status_code == 200  # still signed in
     assert api_get("/me", token) == 200
     assert browser.get(f"/cases/{world.case.pk}/").status_code == 404
 
@@ -156,7 +156,7 @@ def test_an_admin_who_leaves_their_last_organisation_is_logged_out(world: CaseWo
     response = browser.post(f"/orgs/{world.vendor.slug}/members/{admin.pk}/remove/")
     assert response.status_code == 302
     assert response["Location"].startswith(resolve_url(settings.LOGIN_URL))
-    assert browser.get("/").status_code == 302
+    assert browser.get("/account/keys/").status_code == 302  # signed out
 
 
 def test_an_admin_who_leaves_one_of_their_organisations_goes_home(world: CaseWorld) -> None:

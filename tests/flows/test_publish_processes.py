@@ -78,3 +78,55 @@ def _aware(value: object) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+LANE_SETUP = """
+from datetime import timedelta
+from lockstep.cases.models import Case
+from lockstep.channels.models import ChannelKind
+from lockstep.core import clock
+from lockstep.advisories.tasks import plan_case
+from tests.factories.cases import build_case_world
+from tests.factories.world import ChannelFactory
+from tests.flows.blocking_tasks import hold
+from lockstep.mailgw.outbound.protect import list_secret_key
+list_secret_key()
+ChannelFactory(name="oss-security", slug="oss-security", kind=ChannelKind.PUBLIC, policy=None)
+soon = build_case_world(tag="-lane").case
+Case.objects.filter(pk=soon.pk).update(disclosure_at=clock.now() + timedelta(seconds=SOON))
+plan_case(soon.pk)
+hold.enqueue(60)
+"""
+
+
+def test_a_date_is_published_while_the_main_loop_is_busy(tmp_path: Path, database: str) -> None:
+    """One worker process; its main loop takes a task that runs for a minute (a stand-in for a
+    long mail delivery): the publication lane still publishes at the date."""
+    deployment = Deployment(tmp_path, database, free_port())
+    deployment.env["PYTHONPATH"] = str(ROOT)
+    try:
+        deployment.manage("migrate", "--noinput")
+        deployment.shell(LANE_SETUP.replace("SOON", str(SOON)))
+        deployment.start_worker()
+
+        def holding() -> bool:
+            rows = deployment.query(
+                "SELECT status FROM django_tasks_database_dbtaskresult "
+                "WHERE task_path LIKE '%blocking_tasks.hold'"
+            )
+            return rows == [("RUNNING",)]
+
+        _until(holding, 30, "the main loop busy with the long task", deployment)
+
+        def published() -> list[tuple[object, ...]]:
+            return deployment.query(
+                "SELECT c.disclosure_at, a.published_at FROM cases_case c "
+                "JOIN advisories_advisory a ON a.case_id = c.id"
+            )
+
+        _until(lambda: len(published()) == 1, 30 + SOON, "the case published", deployment)
+        assert holding(), "published only after the long task: no lane of its own"
+        date, at = published()[0]
+        assert 0 <= (_aware(at) - _aware(date)).total_seconds() < 5, deployment.logs()
+    finally:
+        deployment.stop_all()

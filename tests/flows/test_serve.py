@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import email
+import email.policy
 import http.cookiejar
 import json
 import os
@@ -13,7 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -46,12 +49,12 @@ def _wait_for(predicate: object, *, seconds: float) -> None:
     pytest.fail(f"condition not met within {seconds}s")
 
 
-@pytest.fixture
-def served(
-    tmp_path: Path, request: pytest.FixtureRequest
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, extra: Sequence[str] = ()
 ) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    """`lockstep serve` on a free port, its data and log in `tmp_path`; killed at the end."""
     port = free_port()
-    extra = list(getattr(request, "param", []))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -75,6 +78,14 @@ def served(
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    with serving(tmp_path, list(getattr(request, "param", []))) as started:
+        yield started
 
 
 def test_serve_answers_healthz_with_worker_alive_and_stops_on_ctrl_c(
@@ -240,3 +251,60 @@ def test_serve_demo_then_a_vendor_logs_in_and_sees_the_demo_world(
     assert "at most 14 days" in channel
     with pytest.raises(urllib.error.HTTPError, match="404"):
         browser.open(f"{base}/orgs/bluefin/", timeout=5)
+
+
+def _mail_texts(folder: Path) -> list[str]:
+    """The text parts of every message the worker wrote to the outbox folder."""
+    messages = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
+    return [
+        str(part.get_content())
+        for message in messages
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    ]
+
+
+@pytest.mark.parametrize("served", [["--demo"]], indirect=True)
+def test_links_follow_the_port_serve_listens_on(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    """No LOCKSTEP_BASE_URL: `serve --port N` gives out http://127.0.0.1:N/ links, in the web
+    server's pages and in the mail its worker writes."""
+    _process, base, tmp_path = served
+    wait_healthy(base)
+    assert not base.endswith(":8000")
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form_url = f"{base}/projects/libquokka/report/"
+    browser.open(form_url, timeout=5).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    fields = {
+        "title": "Port check",
+        "description": "The links must name the port the server listens on.",
+        "reporter_email": "porter@research.example",
+        "csrfmiddlewaretoken": token,
+    }
+    answer = browser.open(
+        urllib.request.Request(
+            form_url,
+            data=urllib.parse.urlencode(fields).encode(),
+            headers={"Referer": form_url},
+        ),
+        timeout=10,
+    )
+    page = answer.read().decode()
+    assert answer.url.startswith(f"{base}/track/")
+    assert f'<code id="tracking-url">{answer.url}</code>' in page
+
+    outbox = tmp_path / "data" / "outbox"
+    _wait_for(
+        lambda: any(answer.url in text for text in _mail_texts(outbox)),
+        seconds=60,
+    )
+    assert not any("127.0.0.1:8000" in text for text in _mail_texts(outbox))
+    health = json.loads(_get(f"{base}/healthz")[1])
+    assert health["base_url"] == {"status": "ok", "configured": base}
+    assert "LOCKSTEP_BASE_URL" not in (tmp_path / "serve.log").read_text()

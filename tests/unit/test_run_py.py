@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import json
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -44,3 +49,35 @@ def test_supported_pythons_match_requires_python() -> None:
     assert run.SUPPORTED_PYTHONS == ((3, 11), (3, 12), (3, 13))
     classifiers = {c for c in project["classifiers"] if c.startswith("Programming Language")}
     assert classifiers >= {f"Programming Language :: Python :: 3.{minor}" for minor in (11, 12, 13)}
+
+
+def _npm_tarball(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_browser_tools_are_pinned_with_their_checksum_and_unpacked_alone(tmp_path: Path) -> None:
+    lock = json.loads((run.BROWSER_TOOLS / "package-lock.json").read_text())
+    axe = lock["packages"]["node_modules/axe-core"]
+    assert axe["integrity"].startswith("sha512-")
+    package = json.loads((run.BROWSER_TOOLS / "package.json").read_text())
+    assert package["devDependencies"] == {"axe-core": axe["version"]}  # exact, no range
+    assert run.npm_tarball_url("axe-core", "4.14.1") == (
+        "https://registry.npmjs.org/axe-core/-/axe-core-4.14.1.tgz"
+    )
+    data = _npm_tarball(
+        {"package/axe.min.js": b"axe", "package/../escape.js": b"no", "other/x.js": b"no"}
+    )
+    assert (
+        run.integrity_of(data)
+        == "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+    )
+    target = tmp_path / "node_modules" / "axe-core"
+    run.unpack_npm_tarball(data, target)
+    assert sorted(p.name for p in target.rglob("*")) == ["axe.min.js"]
+    assert not (tmp_path / "node_modules" / "escape.js").exists()

@@ -69,6 +69,13 @@ ENDPOINTS = [
     Endpoint("case", "get", OK_READ),
     Endpoint("case-attachment", "get", OK_READ),
     Endpoint("case-post", "post", OK_WRITE, writes=True),
+    # Only its author edits a post (the maintainer wrote it): others in the case get 403.
+    Endpoint(
+        "case-post-edit",
+        "post",
+        {**OK_WRITE, "vendor": 403, "coordinator": 403},
+        writes=True,
+    ),
     Endpoint("case-status", "post", OK_WRITE, writes=True),
     Endpoint("case-date", "post", LEAD_WRITE, writes=True),
     Endpoint("case-participants", "post", LEAD_WRITE, writes=True),
@@ -122,6 +129,12 @@ def _client_for(visitor: str, world: CaseWorld, client: Client) -> Client:
     return client
 
 
+def _own_post(world: CaseWorld) -> int:
+    lead = actor_for(world.maintainer)
+    post = do_add_post(access_case_by_id(lead, world.case.pk), body="hello", actor=lead)
+    return post.pk
+
+
 def _request(endpoint: Endpoint, world: CaseWorld, client: Client) -> tuple[str, dict[str, str]]:
     case, report = world.case, world.submitted.report
     vuln = case.vulnerabilities.get()
@@ -133,6 +146,10 @@ def _request(endpoint: Endpoint, world: CaseWorld, client: Client) -> tuple[str,
             {},
         ),
         "case-post": lambda: (f"/cases/{case.pk}/posts/", {"body": "hello"}),
+        "case-post-edit": lambda: (
+            f"/cases/{case.pk}/posts/{_own_post(world)}/edit/",
+            {"body": "hello, corrected"},
+        ),
         "case-status": lambda: (
             f"/cases/{case.pk}/status/",
             {"vulnerability": str(vuln.pk), "status": "affected"},

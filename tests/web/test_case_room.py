@@ -53,7 +53,9 @@ def test_query_count_does_not_grow_with_the_case(path: str) -> None:
     small_count = _queries(small, path.format(id=small.case.pk))
     large_count = _queries(large, path.format(id=large.case.pk))
     assert large_count == small_count
-    assert small_count <= 25
+    # 25, and since issue 12 one for the viewer's own saved statuses (the status forms) and
+    # one for the navigation's links (web/context.capabilities).
+    assert small_count <= 27
 
 
 def test_pages_of_participants_and_posts(client: Client) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
+import time_machine
+from django.test import Client, override_settings
 
 from lockstep.accounts.models import User
+from lockstep.advisories.tasks import publish_at_date
 from lockstep.channels.actions import do_add_channel_member
 from lockstep.channels.models import ChannelKind
 from lockstep.core.actor import Actor
@@ -22,6 +24,7 @@ from tests.factories.world import (
     ProjectFactory,
     UserFactory,
 )
+from tests.flows.test_disclosure import AT, _world
 
 pytestmark = pytest.mark.django_db
 Login = Callable[[User], Client]
@@ -35,10 +38,45 @@ def test_login_page_shows_first_run_help_on_an_empty_instance(client: Client) ->
     assert b"lockstep createadmin" not in client.get("/login/").content
 
 
-def test_anonymous_visitor_is_sent_to_login(client: Client) -> None:
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == "/login/?next=/"
+def test_a_visitor_sees_the_public_front_page(client: Client) -> None:
+    world = _world()  # libquokka, the public list oss-security, a case due at AT
+    with time_machine.travel(AT, tick=False):
+        assert publish_at_date.call(world.case.pk) == "LOCKSTEP-2026-0001"
+        response = client.get("/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'href="/report/"' in page
+    assert f'href="/projects/{world.project.slug}/report/"' in page
+    assert 'href="/list-key.asc"' in page
+    assert 'href="/advisories/LOCKSTEP-2026-0001/"' in page
+    assert 'href="/advisories/"' in page
+    assert 'href="/advisories/feed.atom"' in page
+    assert 'href="/lists/oss-security/"' in page
+    assert 'href="/archive/feed.atom"' in page
+    assert 'action="/search/"' in page
+    assert 'href="/login/"' in page
+    # Over plain http with no contacts configured there is no security.txt to link to.
+    assert "/.well-known/security.txt" not in page
+    assert client.get("/cases/")["Location"] == "/login/?next=/cases/"  # the rest needs a login
+
+
+@override_settings(
+    LOCKSTEP_SECURITY_CONTACTS=["mailto:security@example.org"],
+    LOCKSTEP_MAIL_DOMAIN="lists.example.org",
+)
+def test_the_front_page_names_the_contacts_the_mail_route_and_its_key(
+    client: Client, list_key: str
+) -> None:
+    project = ProjectFactory(name="libquokka", slug="libquokka")
+    page = client.get("/").content.decode()
+    assert 'href="mailto:security@example.org"' in page
+    assert "security-&lt;project&gt;@lists.example.org" in page
+    assert 'href="mailto:security-libquokka@lists.example.org"' in page
+    assert f'href="/projects/{project.slug}/security.txt"' in page
+    assert 'href="/.well-known/security.txt"' in page
+    assert client.get("/.well-known/security.txt").status_code == 200
+    assert client.get(f"/projects/{project.slug}/security.txt").status_code == 200
+    assert "No advisory has been published yet." in page
 
 
 def test_login_by_email_and_password(client: Client) -> None:

@@ -24,6 +24,8 @@ from lockstep.signin.middleware import SEEN_AT, SIGNED_IN_AT
 from tests.factories.world import PASSWORD, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+# A page only the signed-in see ("/" is the public front page for everyone else).
+SIGNED_IN_PAGE = "/account/keys/"
 
 
 def _sign_in(client: Client, email: str, password: str = PASSWORD) -> int:
@@ -93,11 +95,11 @@ def test_sign_in_and_out_are_audited(client: Client) -> None:
 def test_an_idle_session_ends(client: Client) -> None:
     UserFactory(email="idle@example.org")
     assert _sign_in(client, "idle@example.org") == 302
-    assert client.get("/").status_code == 200
+    assert client.get(SIGNED_IN_PAGE).status_code == 200
     session = client.session
     session[SEEN_AT] = time.time() - 13 * 3600
     session.save()
-    answer = client.get("/")
+    answer = client.get(SIGNED_IN_PAGE)
     assert answer.status_code == 302
     assert answer["Location"].startswith("/login/")
 
@@ -109,7 +111,7 @@ def test_a_session_ends_at_its_absolute_lifetime_however_busy(client: Client) ->
     session[SIGNED_IN_AT] = time.time() - 8 * 86400
     session[SEEN_AT] = time.time()
     session.save()
-    assert client.get("/").status_code == 302
+    assert client.get(SIGNED_IN_PAGE).status_code == 302
 
 
 def test_changing_the_password_ends_every_other_session() -> None:
@@ -126,8 +128,8 @@ def test_changing_the_password_ends_every_other_session() -> None:
         },
     )
     assert changed.status_code == 302, changed.content
-    assert laptop.get("/").status_code == 200
-    assert phone.get("/").status_code == 302
+    assert laptop.get(SIGNED_IN_PAGE).status_code == 200
+    assert phone.get(SIGNED_IN_PAGE).status_code == 302
     user = User.objects.get(email="two@example.org")
     assert user.check_password("a new long passphrase")
     tags = set(AuditEvent.objects.filter(object_id=str(user.pk)).values_list("tag", flat=True))
@@ -146,8 +148,8 @@ def test_the_security_page_lists_sessions_and_ends_them() -> None:
     assert b"Laptop browser" in page.content
     assert b"Phone browser" in page.content
     assert laptop.post("/account/security/", {"others": "on"}).status_code == 302
-    assert phone.get("/").status_code == 302
-    assert laptop.get("/").status_code == 200
+    assert phone.get(SIGNED_IN_PAGE).status_code == 302
+    assert laptop.get(SIGNED_IN_PAGE).status_code == 200
 
 
 def test_one_cannot_end_another_persons_session(client: Client) -> None:
@@ -160,7 +162,7 @@ def test_one_cannot_end_another_persons_session(client: Client) -> None:
     theirs = UserSession.objects.get(user__email="victim@example.org")
     assert _sign_in(client, "mallory@example.org") == 302
     assert client.post("/account/security/", {"session": theirs.pk}).status_code == 404
-    assert victim.get("/").status_code == 200
+    assert victim.get(SIGNED_IN_PAGE).status_code == 200
 
 
 def test_password_reset_mail_goes_through_the_outbox_with_the_base_url(client: Client) -> None:
@@ -217,7 +219,7 @@ def test_signing_in_with_totp_asks_for_the_code(client: Client) -> None:
     answer = client.post("/login/", {"login": "totp@example.org", "password": PASSWORD})
     assert answer.status_code == 302
     assert answer["Location"] == "/2fa/authenticate/"
-    assert client.get("/").status_code == 302  # not signed in yet
+    assert client.get(SIGNED_IN_PAGE).status_code == 302  # not signed in yet
     wrong = client.post("/2fa/authenticate/", {"code": "000000"})
     assert wrong.status_code == 200
     # A code is good once: wait for the next one if the activation used this one.
@@ -228,7 +230,7 @@ def test_signing_in_with_totp_asks_for_the_code(client: Client) -> None:
         time.sleep(31 - time.time() % 30)
         right = client.post("/2fa/authenticate/", {"code": _totp_code(secret)})
     assert right.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get(SIGNED_IN_PAGE).status_code == 200
 
 
 def test_what_a_signed_in_person_sees_is_kept_by_no_cache(client: Client) -> None:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from lockstep.advisories.actions.announcement import post_to_list
-from lockstep.advisories.emails import reporter_post_request, reporter_post_request_text
+from lockstep.advisories.emails import reporter_post_request
 from lockstep.advisories.models import Advisory
 from lockstep.audit.tags import CaseTag
 from lockstep.cases.actions.common import record_case
@@ -30,10 +30,12 @@ def ask_reporter(advisory: Advisory, report: Report, *, now: datetime) -> None:
     grace = timedelta(minutes=settings.LOCKSTEP_REPORTER_POST_GRACE_MINUTES)
     advisory.reporter_post_due_at = now + grace
     advisory.save(update_fields=["reporter_post_due_at"])
-    text = reporter_post_request_text(advisory)
-    ReportMessage.objects.create(report=report, kind=MessageKind.SYSTEM, body=text, created_at=now)
+    request = reporter_post_request(advisory)
+    ReportMessage.objects.create(
+        report=report, kind=MessageKind.SYSTEM, body=request.body, created_at=now
+    )
     if report.reporter_email:
-        fan_out(reporter_post_request(advisory), [Recipient(report.reporter_email)])
+        fan_out(request, [Recipient(report.reporter_email)])
 
 
 @transaction.atomic

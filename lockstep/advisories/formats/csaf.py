@@ -11,14 +11,15 @@ Choices made to get there:
 - Tracking: version "1" with one revision (the publication). A snapshot modified after its
   publication gets a second revision, "2", dated `modified`: the snapshot does not record the
   revisions in between.
-- Product tree: vendor (the project) -> product_name (one per package) -> leaves. Each stored
-  range is a `product_version_range` named by a `vers:` range built from
-  introduced/fixed/last_affected (vers type = the purl type); each listed version and each fixed
-  version is a `product_version` with the versioned purl as identification helper. Range leaves
-  carry the versionless purl: it names the package whose versions the range selects. A listed
-  version that reads like a range to mandatory test 6.1.31 ("1.x", "before-2") is written as a
-  one-version `vers:` range instead. A range whose introduced and fixed versions are the same
-  selects no version and is left out. Product IDs are CSAFPID-0001, -0002, ... in order.
+- Product tree: vendor (the project) -> product_name (one per package) -> leaves. Each
+  interval of a stored range (`AffectedRange.spans`) is a `product_version_range` named by a
+  `vers:` range built from introduced/fixed/last_affected/limit (vers type = the purl type);
+  each listed version and each fixed version is a `product_version` with the versioned purl as
+  identification helper. Range leaves carry the versionless purl: it names the package whose
+  versions the range selects. A listed version that reads like a range to mandatory test
+  6.1.31 ("1.x", "before-2") is written as a one-version `vers:` range instead. An interval
+  whose introduced and fixed versions are the same selects no version and is left out.
+  Product IDs are CSAFPID-0001, -0002, ... in order.
 - A vulnerability that names no affected version at all is listed as affecting the project
   (a product without version) so that it still has the product status the profile requires.
 - Product status: ranges and listed versions are `known_affected`, fixed versions `fixed` (unless
@@ -46,7 +47,8 @@ from lockstep.advisories.formats.cwe import cwe_name
 from lockstep.advisories.formats.osv import timestamp
 from lockstep.advisories.formats.products import ProductTree, package_label, vers_range
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
-from lockstep.cases.vulndata import AffectedPackage, CreditType, VersionRange, parse_cvss
+from lockstep.cases.affected import AffectedPackage, VersionRange
+from lockstep.cases.vulndata import CreditType, parse_cvss
 
 CSAF_VERSION = "2.0"
 ENGINE = "Lockstep"
@@ -184,7 +186,7 @@ def _package_status(
 ) -> None:
     purl_type = PackageURL.from_string(package.purl).type
     label = package_label(package.purl)
-    for span in package.ranges:
+    for span in package.spans:
         vers = vers_range(purl_type, span)
         if vers is None:  # introduced == fixed: no version is affected, none is named fixed
             continue
@@ -196,7 +198,7 @@ def _package_status(
     listed = [tree.version(package.purl, purl_type, v) for v in package.versions]
     for product_id in listed:
         status.add_affected(product_id)
-    fixes = [r.fixed for r in package.ranges if r.fixed]
+    fixes = [r.fixed for r in package.spans if r.fixed]
     if listed and fixes:
         details = f"Upgrade {label} to a fixed version: {', '.join(dict.fromkeys(fixes))}."
         status.remediations.append(_remedy("vendor_fix", details, listed, advisory_url))
@@ -217,6 +219,11 @@ def _range_remedy(
         details = (
             f"No fixed version of {label} is named in this advisory; versions up to and "
             f"including {span.last_affected} are affected."
+        )
+    elif span.limit:
+        details = (
+            f"No fixed version of {label} is named in this advisory; versions from "
+            f"{span.introduced} up to {span.limit} (not included) are affected."
         )
     elif span.introduced == "0":
         details = f"No fixed version of {label} is available; all versions are affected."

@@ -12,10 +12,12 @@ Choices:
   ecosystem writes it; `collectionURL` + `packageName` are added for registries the CVE schema
   lists (PyPI, npm, crates.io, RubyGems, Maven Central, pkg.go.dev as the Go CNA writes it, NuGet,
   Packagist, Hex, pub.dev, CRAN, Hackage, Conan, CocoaPods, GitHub, GitLab, Bitbucket), `repo` for
-  git-hosted packages. Each stored range is `{version: introduced, lessThan: fixed}` (or
-  `lessThanOrEqual: last_affected`; `lessThan: "*"` when open), each listed version a single
-  `affected` entry; `defaultStatus` is `unaffected`. `versionType` is "git" for commit ranges,
-  "semver" where the OSV export uses SEMVER ranges (same versions, Go's "v" dropped), "python"
+  git-hosted packages (and the `repo` of a GIT range). Each interval of a stored range
+  (`AffectedRange.spans`: a range of several introduced/fixed pairs gives several) is
+  `{version: introduced, lessThan: fixed}` (or `lessThanOrEqual: last_affected`; `lessThan:
+  limit`, or "*", when open), each listed version a single `affected` entry; `defaultStatus` is
+  `unaffected`. `versionType` is "git" for GIT and commit ranges, "semver" for SEMVER ranges and
+  where the OSV export makes ECOSYSTEM ranges SEMVER (same versions, Go's "v" dropped), "python"
   for PyPI, "maven" for Maven, and otherwise the purl type ("gem", "nuget", ...).
 - A vulnerability without affected packages gets one product (the project) with
   `defaultStatus` "unknown": the record must name a product, and nothing more is known.
@@ -36,17 +38,18 @@ from cvss import CVSS3
 from packageurl import PackageURL
 
 from lockstep.advisories.formats.cwe import cwe_name
-from lockstep.advisories.formats.osv import (
-    GIT_HOSTS,
-    is_commit_range,
-    range_kind,
-    repository_url,
-    timestamp,
-)
+from lockstep.advisories.formats.osv import is_commit_range, range_kind, repository_url, timestamp
 from lockstep.advisories.formats.products import package_label
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
 from lockstep.advisories.versions import ecosystem_for_purl
-from lockstep.cases.vulndata import AffectedPackage, ReferenceType, parse_cvss
+from lockstep.cases.affected import (
+    GIT_HOSTS,
+    AffectedPackage,
+    AffectedRange,
+    RangeType,
+    repository_of,
+)
+from lockstep.cases.vulndata import ReferenceType, parse_cvss
 
 DATA_VERSION = "5.1"
 MAX_TEXT = 4096
@@ -214,23 +217,41 @@ def _product(vendor: str, package: AffectedPackage) -> dict[str, Any]:
         product["packageName"] = name
     if parsed.type in GIT_HOSTS:
         product["repo"] = repository_url(parsed)
+    repos = [repository_of(package, r) for r in package.ranges if r.type is RangeType.GIT]
+    if repos and "repo" not in product:
+        product["repo"] = repos[0]
     version_type, convert = _version_type(parsed.type, mapped, package)
     versions: list[dict[str, str]] = []
-    for span in package.ranges:
+    for span_range in package.ranges:
+        if span_range.type is RangeType.GIT or (
+            parsed.type in GIT_HOSTS and is_commit_range(span_range)
+        ):
+            versions += _range_versions(span_range, "git", _same)
+        elif span_range.type is RangeType.SEMVER:
+            versions += _range_versions(span_range, "semver", _same)
+        else:
+            versions += _range_versions(span_range, version_type, convert)
+    versions += [{"version": v, "status": "affected"} for v in package.versions]
+    product["versions"] = [dict(t) for t in dict.fromkeys(tuple(v.items()) for v in versions)]
+    product["defaultStatus"] = "unaffected"
+    return product
+
+
+def _range_versions(
+    span_range: AffectedRange, kind: str, convert: Callable[[str], str]
+) -> list[dict[str, str]]:
+    found = []
+    for span in span_range.spans:
         start = span.introduced if span.introduced == "0" else convert(span.introduced)
-        kind = "git" if parsed.type in GIT_HOSTS and is_commit_range(span) else version_type
         item = {"version": start, "status": "affected", "versionType": kind}
         if span.fixed:
             item["lessThan"] = convert(span.fixed)
         elif span.last_affected:
             item["lessThanOrEqual"] = convert(span.last_affected)
         else:
-            item["lessThan"] = "*"
-        versions.append(item)
-    versions += [{"version": v, "status": "affected"} for v in package.versions]
-    product["versions"] = [dict(t) for t in dict.fromkeys(tuple(v.items()) for v in versions)]
-    product["defaultStatus"] = "unaffected"
-    return product
+            item["lessThan"] = convert(span.limit) if span.limit else "*"
+        found.append(item)
+    return found
 
 
 def _same(version: str) -> str:
@@ -240,8 +261,9 @@ def _same(version: str) -> str:
 def _version_type(
     purl_type: str, mapped: tuple[str, str] | None, package: AffectedPackage
 ) -> tuple[str, Callable[[str], str]]:
-    if mapped is not None and package.ranges:
-        kind, convert = range_kind(mapped[0], package.ranges)
+    linear = [v for r in package.ranges if r.type is RangeType.ECOSYSTEM for v in r.bounds]
+    if mapped is not None and linear:
+        kind, convert = range_kind(mapped[0], linear)
         if kind == "SEMVER":
             return "semver", convert
     return {"pypi": "python", "maven": "maven"}.get(purl_type, purl_type), _same
@@ -289,7 +311,7 @@ def _references(snapshot: AdvisorySnapshot, vuln: VulnSnapshot) -> list[dict[str
 def _solutions(vuln: VulnSnapshot) -> list[dict[str, str]]:
     lines = []
     for package in vuln.affected:
-        fixed = list(dict.fromkeys(r.fixed for r in package.ranges if r.fixed))
+        fixed = list(dict.fromkeys(r.fixed for r in package.spans if r.fixed))
         if fixed:
             label = package_label(package.purl)
             lines.append(f"{label} is fixed in {', '.join(fixed)}: upgrade to a fixed version.")

@@ -13,16 +13,20 @@ Choices the schema leaves to the database (each one schema-valid):
   golang -> Go "module/path", nuget -> NuGet, composer -> Packagist "vendor/name", hex -> Hex,
   pub -> Pub, cran -> CRAN, hackage -> Hackage, swift -> SwiftURL "host/owner/repo", conan,
   bioconductor and the Linux distributions). PyPI names are PEP 503-normalised, as OSV asks.
-- Ranges are `SEMVER` for the ecosystems whose registries enforce SemVer 2.0 (npm, crates.io,
-  Go, Hex, SwiftURL: the ones OSV.dev orders as SemVer; Pub is not among them) when every
-  bound parses as SemVer 2.0 (Go bounds lose their leading "v", as in the Go vulnerability
-  database); otherwise `ECOSYSTEM`. One range object per stored range, so `fixed` and
-  `last_affected` never share one. The listed `versions` are copied as they are.
+- One range object per stored range (`cases.affected`), with its events as stored, in order
+  (a stored range never holds both `fixed` and `last_affected`). A stored `SEMVER` range stays
+  `SEMVER`, a `GIT` range stays `GIT` with its `repo`. A stored `ECOSYSTEM` range becomes
+  `SEMVER` for the ecosystems whose registries enforce SemVer 2.0 (npm, crates.io, Go, Hex,
+  SwiftURL: the ones OSV.dev orders as SemVer; Pub is not among them) when every version of
+  the package's ECOSYSTEM ranges parses as SemVer 2.0 (Go versions lose their leading "v", as
+  in the Go vulnerability database); otherwise it stays `ECOSYSTEM`. The listed `versions` are
+  copied as they are.
 - Git-hosted purls (github, gitlab, bitbucket) use the `GIT` ecosystem with the repository URL as
-  name. A range whose bounds are all full commit hashes (or "0") becomes a `GIT` range on that
-  repository. A range with other bounds (usually tags) cannot be a valid `GIT` range and has no
-  order OSV knows, so it is kept verbatim in that entry's `database_specific.source_ranges`;
-  listed versions (tags) go to `versions`, which OSV.dev matches for `GIT` packages.
+  name. A GIT range, or a range whose versions are all full commit hashes (or "0"), becomes a
+  `GIT` range on that repository. A range with other versions (usually tags) cannot be a valid
+  `GIT` range and has no order OSV knows, so it is kept as stored in that entry's
+  `database_specific.source_ranges`; listed versions (tags) go to `versions`, which OSV.dev
+  matches for `GIT` packages.
 - A purl type with no OSV ecosystem (generic, docker, cocoapods, ...) cannot be an `affected`
   entry, since `package.ecosystem` must be a known name. Such packages are listed, with their
   purl, ranges and versions exactly as stored, in the top-level
@@ -41,27 +45,23 @@ from packageurl import PackageURL
 
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
 from lockstep.advisories.versions import ecosystem_for_purl
-from lockstep.cases.vulndata import AffectedPackage, VersionRange, affected_to_json, parse_cvss
+from lockstep.cases.affected import (
+    COMMIT,
+    GIT_HOSTS,
+    AffectedPackage,
+    AffectedRange,
+    RangeType,
+    affected_to_json,
+    repository_of,
+)
+from lockstep.cases.schemes import is_semver
+from lockstep.cases.vulndata import parse_cvss
 
 OSV_SCHEMA_VERSION = "1.7.5"
 
 # Ecosystems that OSV.dev orders as SemVer 2.0 and whose registries enforce it.
 SEMVER_ECOSYSTEMS = frozenset({"npm", "crates.io", "Go", "Hex", "SwiftURL"})
 
-# Git hosting purl types: their packages are repositories, named by their clone URL.
-GIT_HOSTS = {
-    "github": "https://github.com",
-    "gitlab": "https://gitlab.com",
-    "bitbucket": "https://bitbucket.org",
-}
-
-# SemVer 2.0.0, as given by semver.org (no leading "v").
-_SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
-_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _PEP503 = re.compile(r"[-_.]+")
 
 
@@ -159,11 +159,29 @@ def _affected(package: AffectedPackage) -> dict[str, Any] | None:
         "package": {"ecosystem": ecosystem, "name": name, "purl": package.purl}
     }
     if package.ranges:
-        kind, convert = range_kind(ecosystem, package.ranges)
-        entry["ranges"] = [{"type": kind, "events": _events(r, convert)} for r in package.ranges]
+        entry["ranges"] = _ranges(ecosystem, package)
     if package.versions:
         entry["versions"] = list(package.versions)
     return entry
+
+
+def _ranges(ecosystem: str, package: AffectedPackage) -> list[dict[str, Any]]:
+    linear = [r for r in package.ranges if r.type is RangeType.ECOSYSTEM]
+    auto, convert = range_kind(ecosystem, [v for r in linear for v in r.bounds])
+    found: list[dict[str, Any]] = []
+    for span_range in package.ranges:
+        if span_range.type is RangeType.GIT:
+            found.append(_git_range(package, span_range))
+        elif span_range.type is RangeType.SEMVER:
+            found.append({"type": "SEMVER", "events": _events(span_range, _same)})
+        else:
+            found.append({"type": auto, "events": _events(span_range, convert)})
+    return found
+
+
+def _git_range(package: AffectedPackage, span_range: AffectedRange) -> dict[str, Any]:
+    repo = repository_of(package, span_range)
+    return {"type": "GIT", "repo": repo, "events": _events(span_range, _same)}
 
 
 def repository_url(parsed: PackageURL) -> str:
@@ -172,11 +190,10 @@ def repository_url(parsed: PackageURL) -> str:
     return f"{GIT_HOSTS[parsed.type]}/{path}"
 
 
-def is_commit_range(span: VersionRange) -> bool:
-    """Whether every bound of the range is a full git commit hash ("0" may open it)."""
-    bounds = [span.fixed or span.last_affected] if span.fixed or span.last_affected else []
-    return (span.introduced == "0" or bool(_COMMIT.match(span.introduced))) and all(
-        _COMMIT.match(bound) for bound in bounds
+def is_commit_range(span_range: AffectedRange) -> bool:
+    """Whether the range is GIT, or every version in it is a full git commit hash (or "0")."""
+    return span_range.type is RangeType.GIT or all(
+        v == "0" or COMMIT.match(v) for v in span_range.bounds
     )
 
 
@@ -187,7 +204,7 @@ def _git_affected(package: AffectedPackage, parsed: PackageURL) -> dict[str, Any
     others = [r for r in package.ranges if not is_commit_range(r)]
     if commits:
         entry["ranges"] = [
-            {"type": "GIT", "repo": repo, "events": _events(r, _same)} for r in commits
+            {"type": "GIT", "repo": r.repo or repo, "events": _events(r, _same)} for r in commits
         ]
     if package.versions:
         entry["versions"] = list(package.versions)
@@ -205,30 +222,20 @@ def _drop_v(version: str) -> str:
     return version[1:] if version[:1] == "v" and version[1:2].isdigit() else version
 
 
-def is_semver(version: str) -> bool:
-    return bool(_SEMVER.match(version))
-
-
-def range_kind(
-    ecosystem: str, ranges: tuple[VersionRange, ...]
-) -> tuple[str, Callable[[str], str]]:
-    """SEMVER (with its version spelling) when the ecosystem and every bound allow it."""
+def range_kind(ecosystem: str, bounds: Iterable[str]) -> tuple[str, Callable[[str], str]]:
+    """SEMVER (with its version spelling) when the ecosystem and every version allow it."""
     if ecosystem in SEMVER_ECOSYSTEMS:
         convert = _drop_v if ecosystem == "Go" else _same
-        bounds = [b for r in ranges for b in (r.introduced, r.fixed, r.last_affected) if b]
-        if all(b == "0" or is_semver(convert(b)) for b in bounds):
+        if all(b in {"0", "*"} or is_semver(convert(b)) for b in bounds):
             return "SEMVER", convert
     return "ECOSYSTEM", _same
 
 
-def _events(span: VersionRange, convert: Callable[[str], str]) -> list[dict[str, str]]:
-    introduced = span.introduced if span.introduced == "0" else convert(span.introduced)
-    events = [{"introduced": introduced}]
-    if span.fixed:
-        events.append({"fixed": convert(span.fixed)})
-    elif span.last_affected:
-        events.append({"last_affected": convert(span.last_affected)})
-    return events
+def _events(span_range: AffectedRange, convert: Callable[[str], str]) -> list[dict[str, str]]:
+    return [
+        {e.kind.value: e.version if e.version in {"0", "*"} else convert(e.version)}
+        for e in span_range.events
+    ]
 
 
 def _references(snapshot: AdvisorySnapshot, vuln: VulnSnapshot) -> list[dict[str, str]]:

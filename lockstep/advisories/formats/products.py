@@ -10,7 +10,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from lockstep.cases.vulndata import VersionRange
+from lockstep.cases.affected import VersionRange
 
 # What mandatory test 6.1.31 takes for a range when it is the name of a product_version.
 _RANGE_LIKE = re.compile(
@@ -132,10 +132,13 @@ def _vers_version(version: str) -> str:
 
 
 def vers_range(purl_type: str, span: VersionRange) -> str | None:
-    """The `vers:` form of a stored range; None for an empty range (introduced == fixed)."""
+    """The `vers:` form of an interval; None for an empty one (introduced == fixed)."""
     scheme = _vers_scheme(purl_type)
     lower = "" if span.introduced == "0" else span.introduced
-    upper = ("<", span.fixed) if span.fixed else ("<=", span.last_affected)
+    if span.fixed or span.last_affected:
+        upper = ("<", span.fixed) if span.fixed else ("<=", span.last_affected)
+    else:
+        upper = ("<", span.limit)
     if lower and lower == upper[1]:
         return None if upper[0] == "<" else f"vers:{scheme}/{_vers_version(lower)}"
     constraints = [f">={_vers_version(lower)}"] if lower else []

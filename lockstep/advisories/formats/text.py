@@ -20,7 +20,8 @@ from lockstep.advisories.formats.cwe import cwe_name
 from lockstep.advisories.formats.products import package_label
 from lockstep.advisories.snapshot import AdvisorySnapshot, VulnSnapshot
 from lockstep.advisories.versions import ecosystem_for_purl
-from lockstep.cases.vulndata import AffectedPackage, Severity, VersionRange, parse_cvss
+from lockstep.cases.affected import AffectedPackage, VersionRange
+from lockstep.cases.vulndata import Severity, parse_cvss
 
 WIDTH = 72
 PENDING = "CVE ID pending"
@@ -129,6 +130,8 @@ def range_text(span: VersionRange) -> str:
         parts.append(f"<{span.fixed}")
     elif span.last_affected:
         parts.append(f"<={span.last_affected}")
+    elif span.limit:
+        parts.append(f"<{span.limit}")
     return ", ".join(parts) or "all versions"
 
 
@@ -137,6 +140,8 @@ def _fix_text(span: VersionRange) -> str:
         return f"fixed in {span.fixed}"
     if span.last_affected:
         return "no fixed version named; later versions are not affected"
+    if span.limit:
+        return f"no fixed version named; versions from {span.limit} on are not affected"
     return "no fixed version"
 
 
@@ -148,7 +153,7 @@ def _package_name(package: AffectedPackage) -> str:
 
 
 def _fixed_versions(packages: Iterable[AffectedPackage]) -> list[str]:
-    return list(dict.fromkeys(r.fixed for p in packages for r in p.ranges if r.fixed))
+    return list(dict.fromkeys(r.fixed for p in packages for r in p.spans if r.fixed))
 
 
 def _short(text: str) -> str:
@@ -235,7 +240,7 @@ def _vulnerability(number: int, vuln: VulnSnapshot) -> list[str]:
 def _package_lines(package: AffectedPackage, pad: str) -> list[str]:
     lines = wrap(f"{_package_name(package)} {package.purl}", first=pad, rest=pad + "  ")
     inner = pad + "  "
-    for span in package.ranges:
+    for span in package.spans:
         text = f"affected: {range_text(span)}; {_fix_text(span)}"
         lines += wrap(text, first=inner, rest=inner + "  ")
     if package.versions:
@@ -318,7 +323,7 @@ def _who_should_upgrade(snapshot: AdvisorySnapshot, version: str) -> list[str]:
         return wrap(text)
     lines = wrap(f"Everyone who uses an affected version should upgrade to {version}:")
     for found in packages.values():
-        spans = dict.fromkeys(range_text(r) for p in found for r in p.ranges)
+        spans = dict.fromkeys(range_text(r) for p in found for r in p.spans)
         spans.update(dict.fromkeys(v for p in found for v in p.versions))
         text = f"{_package_name(found[0])}: {'; '.join(spans)}"
         fixed = _fixed_versions(found)

@@ -5,8 +5,9 @@ version) or raises ValidationError; `package_key` gives the canonical purl that 
 indexed by, so the edge can fetch candidates by exact key; `affects` then decides, per
 ecosystem, whether the version falls in an advisory's affected ranges or explicit versions.
 
-Modules: `schemes` (how each purl type orders its versions), `packages` (the OSV ecosystem /
-purl table and package keys), `query` (parsing queries and matching them).
+Modules: `packages` (the OSV ecosystem / purl table), `query` (parsing queries and matching
+them). How each purl type orders its versions is `cases.schemes` (the vulnerability checks use
+it too); package keys are `projects.purls.package_key`.
 
 Bad data never crashes a query. A version stored in an advisory that its scheme cannot parse,
 or that cannot be compared, makes that one range not match (and an explicit version then
@@ -14,13 +15,9 @@ matches only by exact string); the other ranges and packages are still checked. 
 the query that cannot be parsed is the caller's fault: ValidationError.
 """
 
-from lockstep.advisories.versions.packages import (
-    ECOSYSTEMS,
-    Ecosystem,
-    ecosystem_for_purl,
-    package_key,
-)
+from lockstep.advisories.versions.packages import ECOSYSTEMS, Ecosystem, ecosystem_for_purl
 from lockstep.advisories.versions.query import PackageQuery, affects, parse_query
+from lockstep.projects.purls import package_key
 
 __all__ = [
     "ECOSYSTEMS",

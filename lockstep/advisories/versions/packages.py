@@ -1,21 +1,19 @@
 """Packages: the table between OSV ecosystems and Package URL types, and canonical package keys.
 
 `ECOSYSTEMS` is the one table mapping OSV ecosystem names to purl types and back
-(`ecosystem_for_purl`, `find_ecosystem`, `purl_parts`); `package_key` gives the canonical
-versionless purl that advisories are indexed and matched by.
+(`ecosystem_for_purl`, `find_ecosystem`, `purl_parts`, `purl_for`); the canonical versionless
+purl that advisories are indexed and matched by is `projects.purls.package_key`.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass
 from enum import Enum
 
 from packageurl import PackageURL
 
 from lockstep.core.errors import ValidationError
-from lockstep.projects.purls import parse_package_url
+from lockstep.projects.purls import PURL_MAX_LENGTH, key_of, parse_package_url
 
 
 class Layout(Enum):
@@ -130,32 +128,21 @@ def ecosystem_for_purl(purl: str) -> tuple[str, str] | None:
     return eco.osv, f"{namespace}{separator}{name}"
 
 
-# ---------------------------------------------------------------------------------------------
-# Package keys
+def purl_for(ecosystem: str, name: str) -> str:
+    """The canonical versionless purl of the OSV package `name` in `ecosystem` ("PyPI",
+    "Jinja2" -> "pkg:pypi/jinja2"). Raises ValidationError (field "package.ecosystem" or
+    "package.name") if the ecosystem is unknown or the name does not fit it."""
+    eco = find_ecosystem(ecosystem.strip())
+    text = name.strip()
+    if not text:
+        raise ValidationError(f"Give the {eco.osv} package name.", field="package.name")
+    namespace, bare = purl_parts(eco, text)
+    key = key_of(PackageURL(type=eco.purl_type, namespace=namespace, name=bare))
+    if len(key) > PURL_MAX_LENGTH:
+        msg = f"Too long: a Package URL may be at most {PURL_MAX_LENGTH} characters long."
+        raise ValidationError(msg, field="package.name")
+    return key
 
 
 def parse_purl(text: str, *, field: str) -> PackageURL:
     return parse_package_url(text, field=field, example="pkg:pypi/jinja2")
-
-
-_PEP503 = re.compile(r"[-_.]+")
-
-
-def key_of(parsed: PackageURL) -> str:
-    name = str(parsed.name)
-    if parsed.type == "pypi":
-        name = _PEP503.sub("-", name).lower()
-    bare = PackageURL(type=parsed.type, namespace=parsed.namespace, name=name)
-    return str(bare.to_string())
-
-
-@functools.lru_cache(maxsize=8192)
-def package_key(purl: str) -> str:
-    """The canonical versionless purl that advisories are indexed and matched by.
-
-    The purl is normalised as `projects.purls.normalise_package_purl` does (packageurl's
-    canonical form), then: any version, qualifiers and subpath are dropped (they do not change
-    which package it is), and PyPI names are normalised per PEP 503 ("Foo_Bar.baz" ->
-    "foo-bar-baz"), which packageurl only partly does. Raises ValidationError if invalid.
-    """
-    return key_of(parse_purl(purl, field="purl"))

@@ -8,17 +8,11 @@ from dataclasses import dataclass
 from packageurl import PackageURL
 from univers.versions import Version
 
-from lockstep.advisories.versions.packages import (
-    find_ecosystem,
-    key_of,
-    package_key,
-    parse_purl,
-    purl_parts,
-)
-from lockstep.advisories.versions.schemes import VERSION_ERRORS, parse_version, scheme_for
-from lockstep.cases.vulndata import MAX_VERSION, AffectedPackage, VersionRange
+from lockstep.advisories.versions.packages import find_ecosystem, parse_purl, purl_parts
+from lockstep.cases.affected import MAX_VERSION, AffectedPackage, VersionRange
+from lockstep.cases.schemes import VERSION_ERRORS, parse_version, scheme_for
 from lockstep.core.errors import ValidationError
-from lockstep.projects.purls import PURL_MAX_LENGTH
+from lockstep.projects.purls import PURL_MAX_LENGTH, key_of, package_key
 
 MAX_NAME = 256
 MAX_ECOSYSTEM = 64
@@ -146,6 +140,9 @@ def _in_range(version: Version, purl_type: str, span: VersionRange) -> bool:
             # Not `<=`: univers' Gentoo/Alpine versions define only < and ==, and the `<=`
             # they inherit from attrs compares the raw strings.
             return last is not None and (version < last or version == last)
+        if span.limit:
+            limit = parse_version(purl_type, span.limit)
+            return limit is not None and version < limit
     except VERSION_ERRORS:
         return False
     return True
@@ -177,16 +174,18 @@ def affects(query: PackageQuery, packages: Iterable[AffectedPackage]) -> bool:
     """Does any of `packages` (an advisory's affected data) include the queried version?
 
     Only packages whose `package_key` equals `query.purl` count. A version is affected if it is
-    listed in `versions` (same string, or equal in the scheme) or lies in a range:
-    introduced <= v < fixed, introduced <= v <= last_affected, or introduced <= v when the
-    range has neither; introduced "0" means from the first version. Raises ValidationError if
-    the query's version does not parse; unparsable stored versions only fail their own range.
+    listed in `versions` (same string, or equal in the scheme) or lies in an interval of an
+    ECOSYSTEM or SEMVER range (`AffectedRange.spans`): introduced <= v < fixed, introduced <= v
+    <= last_affected, or introduced <= v (< limit) when the interval is open; introduced "0"
+    means from the first version. GIT ranges are commits: only the repository orders them, so
+    they match no version. Raises ValidationError if the query's version does not parse;
+    unparsable stored versions only fail their own interval.
     """
     purl_type = _purl_type(query.purl)
     version = _parse_query_version(purl_type, query.version)
     for package in _candidates(query.purl, packages):
         if _listed(version, query.version, purl_type, package.versions):
             return True
-        if any(_in_range(version, purl_type, span) for span in package.ranges):
+        if any(_in_range(version, purl_type, span) for span in package.linear_spans()):
             return True
     return False

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 
 from lockstep.api.auth import PUBLISHING, actor_of
 from lockstep.api.params import Id, Offset
+from lockstep.api.v1.affected_schema import AFFECTED_IN, AFFECTED_OUT, CREDIT, REFERENCE, array_of
 from lockstep.cases.actions.opening import do_set_disclosure_date
 from lockstep.cases.actions.participants import (
     do_add_participant,
@@ -19,11 +20,12 @@ from lockstep.cases.actions.participants import (
     do_remove_participant,
     do_set_status,
 )
-from lockstep.cases.actions.posts import do_add_post
+from lockstep.cases.actions.posts import do_add_post, do_edit_post
 from lockstep.cases.actions.vulns import (
     VulnerabilityInput,
     do_add_vulnerability,
     do_change_vulnerability,
+    do_delete_vulnerability,
 )
 from lockstep.cases.models import Case, Post, Status, Vulnerability
 from lockstep.cases.queries import (
@@ -40,6 +42,7 @@ from lockstep.cases.queries import (
     status_matrix,
     status_summary,
 )
+from lockstep.embargo.policy import DateDecision
 
 router = Router(tags=["cases"])
 PAGE_MAX = 200
@@ -73,14 +76,21 @@ class ParticipantOut(Schema):
 
 
 class VulnerabilityIn(Schema):
+    """A vulnerability, whole (PUT replaces every field). Mistakes are a 400 `invalid` whose
+    `errors` list every one with its path, e.g. `affected[0].ranges[1].events[2].fixed`."""
+
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
-    cwe: str = ""
+    cwe: str = Field("", description="CWE-787, or just 787")
     cvss3: str = Field("", description="CVSS:3.1/… vector")
     cvss4: str = Field("", description="CVSS:4.0/… vector")
-    affected: list[dict[str, Any]] = []
-    references: list[dict[str, Any]] = []
-    credits: list[dict[str, Any]] = []
+    affected: list[dict[str, Any]] = Field(
+        [],
+        description="Affected packages, with OSV ranges (type and events) and/or versions.",
+        json_schema_extra=array_of(AFFECTED_IN),
+    )
+    references: list[dict[str, Any]] = Field([], json_schema_extra=array_of(REFERENCE))
+    credits: list[dict[str, Any]] = Field([], json_schema_extra=array_of(CREDIT))
 
 
 class VulnerabilityOut(Schema):
@@ -92,9 +102,9 @@ class VulnerabilityOut(Schema):
     cvss3_score: Decimal | None
     cvss4_vector: str
     cvss4_score: Decimal | None
-    affected: list[dict[str, Any]]
-    references: list[dict[str, Any]]
-    credits: list[dict[str, Any]]
+    affected: list[dict[str, Any]] = Field(json_schema_extra=array_of(AFFECTED_OUT))
+    references: list[dict[str, Any]] = Field(json_schema_extra=array_of(REFERENCE))
+    credits: list[dict[str, Any]] = Field(json_schema_extra=array_of(CREDIT))
 
 
 class SummaryOut(Schema):
@@ -117,6 +127,10 @@ class PostIn(Schema):
     )
 
 
+class PostEditIn(Schema):
+    body: str = Field(min_length=1, max_length=100_000)
+
+
 class PostOut(Schema):
     id: int
     author: str
@@ -125,6 +139,7 @@ class PostOut(Schema):
     body_html: str
     participants_only: bool
     created_at: datetime
+    edited_at: datetime | None = Field(None, description="null: never edited")
 
 
 class DateIn(Schema):
@@ -208,6 +223,7 @@ def _post(post: Post) -> PostOut:
         body_html=post.body_html,
         participants_only=post.participants_only,
         created_at=post.created_at,
+        edited_at=post.edited_at,
     )
 
 
@@ -260,12 +276,31 @@ def add_post(request: HttpRequest, case_id: Id, data: PostIn) -> PostOut:
     return _post(post)
 
 
+@router.put(
+    "/cases/{case_id}/posts/{post_id}",
+    response=PostOut,
+    summary="Edit your own post",
+    description=(
+        "Only its author may (403 for anyone else in the case). The old text is kept in the "
+        "audit trail; the post says when it was edited. The edit is not mailed again."
+    ),
+)
+def edit_post(request: HttpRequest, case_id: Id, post_id: Id, data: PostEditIn) -> PostOut:
+    actor = actor_of(request)
+    access = access_case_by_id(actor, case_id)
+    return _post(do_edit_post(access, post_id, body=data.body, actor=actor))
+
+
 # PUBLISHING: a new date can be earlier than the current one, and so shorten the embargo.
 @router.post("/cases/{case_id}/disclosure-date", response=DateOut, auth=PUBLISHING)
 def set_date(request: HttpRequest, case_id: Id, data: DateIn) -> DateOut:
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     decision = do_set_disclosure_date(access, requested=data.disclosure_at, actor=actor)
+    return date_out(decision)
+
+
+def date_out(decision: DateDecision) -> DateOut:
     return DateOut(
         disclosure_at=decision.decided,
         outcome=decision.outcome,
@@ -318,6 +353,14 @@ def change_vulnerability(
     actor = actor_of(request)
     access = access_case_by_id(actor, case_id)
     return _vuln(do_change_vulnerability(access, vuln_id, _vuln_input(data), actor=actor))
+
+
+@router.delete("/cases/{case_id}/vulnerabilities/{vuln_id}", response={204: None})
+def delete_vulnerability(request: HttpRequest, case_id: Id, vuln_id: Id) -> None:
+    """Deletes it and the statuses given for it (409 while it holds a CVE ID not rejected)."""
+    actor = actor_of(request)
+    access = access_case_by_id(actor, case_id)
+    do_delete_vulnerability(access, vuln_id, actor=actor)
 
 
 @router.put("/cases/{case_id}/vulnerabilities/{vuln_id}/status", response=StatusOut)

@@ -15,6 +15,7 @@ from lockstep.advisories.actions.breach import do_confirm_breach
 from lockstep.advisories.actions.publication import do_publish_now
 from lockstep.api.auth import PUBLISHING, actor_of, require_recent_proof
 from lockstep.api.params import Id
+from lockstep.api.v1.cases import DateOut, date_out
 from lockstep.cases.actions.embargo import (
     do_agree_date,
     do_confirm_date,
@@ -25,6 +26,7 @@ from lockstep.cases.actions.embargo import (
     do_report_breach,
     do_request_extension,
 )
+from lockstep.cases.actions.opening import do_allow_short_embargo
 from lockstep.cases.models import EmbargoBreach, ExtensionRequest
 from lockstep.cases.queries import (
     CaseAccess,
@@ -44,6 +46,16 @@ router = Router(tags=["embargo"])
 class ExtensionIn(Schema):
     requested: datetime = Field(description="The new disclosure date-time, with a time zone")
     reason: str = Field(min_length=1, max_length=5000)
+
+
+class ShortEmbargoIn(Schema):
+    disclosure_at: datetime = Field(description="The disclosure date-time, with a time zone")
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the embargo cannot wait (for example: exploited in the wild). "
+        "Every participant reads it.",
+    )
 
 
 class DecisionIn(Schema):
@@ -167,6 +179,28 @@ def agree(request: HttpRequest, case_id: Id) -> None:
 def confirm(request: HttpRequest, case_id: Id) -> None:
     actor, access = _ctx(request, case_id)
     do_confirm_date(access, actor=actor)
+
+
+# PUBLISHING: the date may come sooner than the list's minimum notice: it shortens the embargo.
+@router.post(
+    "/cases/{case_id}/disclosure-date/short-embargo",
+    response=DateOut,
+    auth=PUBLISHING,
+    summary="Allow a short embargo (the coordinator's override)",
+    description=(
+        "Sets a disclosure date inside the private list's minimum notice, for an extreme case "
+        "such as an issue exploited in the wild. Only the list's coordinator may (403 for "
+        "anyone else in the case). The date must still be in the future and within the "
+        "policy's maximum. The reason is kept in the audit trail and announced to every "
+        "participant with the new date."
+    ),
+)
+def allow_short_embargo(request: HttpRequest, case_id: Id, data: ShortEmbargoIn) -> DateOut:
+    actor, access = _ctx(request, case_id)
+    decision = do_allow_short_embargo(
+        access, requested=data.disclosure_at, reason=data.reason, actor=actor
+    )
+    return date_out(decision)
 
 
 @router.post("/cases/{case_id}/extensions", response={201: ExtensionOut})

@@ -34,6 +34,7 @@ from lockstep.intake.actions import (
 )
 from lockstep.intake.models import Report
 from lockstep.intake.queries import access_report_by_id, access_report_by_token, list_inbox_for
+from lockstep.mailin.floods import may_acknowledge
 from lockstep.ops.client import client_address
 from lockstep.ops.ratelimit import check_rate
 from lockstep.projects.queries import access_project_by_slug
@@ -59,7 +60,12 @@ class ReportIn(Schema):
     proposed_disclosure_at: datetime | None = Field(None, description="RFC 3339 with zone.")
     credit_as: str = ""
     reporter_name: str = ""
-    reporter_email: str = ""
+    reporter_email: str = Field(
+        "", description="Receives a receipt with the tracking link, and news of the report."
+    )
+    reporter_key: str = Field(
+        "", description="ASCII-armoured OpenPGP public key: mail to the reporter is encrypted."
+    )
     attachments: list[FileIn] = []
 
 
@@ -183,11 +189,13 @@ def submit(request: HttpRequest, data: ReportIn) -> SubmittedOut:
     key = f"report:{client_address(request)}"
     check_rate(key, limit=settings.LOCKSTEP_REPORT_RATE, window_seconds=HOUR, now=clock.now())
     fields = data.dict(exclude={"project", "attachments"})
+    email = data.reporter_email.strip()
     submitted = do_submit_report(
         project,
         ReportInput(**fields),
         files=_decode(data.attachments),
         submitted_by=actor.user_id,
+        receipt=bool(email) and may_acknowledge(email, now=clock.now()),
         actor=actor,
     )
     return SubmittedOut(

@@ -17,8 +17,8 @@ from lockstep.channels.models import Channel, ChannelKind
 from lockstep.channels.queries import policy_of
 from lockstep.core import clock
 from lockstep.core.actor import Actor
-from lockstep.core.errors import Conflict, ValidationError
-from lockstep.embargo.policy import DateDecision, check_disclosure_date
+from lockstep.core.errors import Conflict, PermissionDenied, ValidationError
+from lockstep.embargo.policy import DateDecision, NoticeCode, check_disclosure_date
 from lockstep.embargo.routing import Route
 from lockstep.projects.models import Project
 
@@ -103,9 +103,16 @@ def do_open_case(  # noqa: PLR0913 - the facts of a new case, each named
 
 
 def set_date(
-    case: Case, requested: datetime, *, actor: Actor, allow_short: bool = False, quiet: bool = False
+    case: Case,
+    requested: datetime,
+    *,
+    actor: Actor,
+    short_reason: str = "",
+    quiet: bool = False,
 ) -> DateDecision:
-    """`quiet`: no announcement (a new case's first date travels with its opening notice)."""
+    """`short_reason`: a coordinator allows a date inside the list's minimum notice, and says
+    why (an actively exploited issue). `quiet`: no announcement (a new case's first date
+    travels with its opening notice)."""
     policy = policy_of(case.channel) if case.channel else None
     if policy is None:
         msg = "Only a case under embargo (private coordination) has a disclosure date."
@@ -115,15 +122,16 @@ def set_date(
         requested=requested,
         now=clock.now(),
         clock_start=case.embargo_started_at,
-        allow_short=allow_short,
+        allow_short=bool(short_reason),
     )
     if case.published_at is not None:
         raise Conflict("This case is public already: its embargo is over.")
     before = case.disclosure_at
     case.disclosure_at = decision.decided
     case.save(update_fields=["disclosure_at"])
+    short = any(notice.code == NoticeCode.SHORT_NOTICE for notice in decision.warnings)
     record_case(
-        CaseTag.DATE_SET,
+        CaseTag.SHORT_EMBARGO_ALLOWED if short else CaseTag.DATE_SET,
         case,
         actor=actor,
         data={
@@ -133,22 +141,50 @@ def set_date(
             "outcome": decision.outcome,
             "reasons": list(decision.reasons),
             "warnings": [notice.message for notice in decision.warnings],
+            **({"short_reason": short_reason} if short_reason else {}),
         },
     )
     notes = " ".join((*decision.reasons, *(w.message for w in decision.warnings)))
+    if short:
+        notes = f"{notes} Reason for the short embargo: {short_reason}"
     date_changed(case, before=before, why=notes, actor=actor, quiet=quiet)
     return decision
 
 
-@transaction.atomic
-def do_set_disclosure_date(
-    access: CaseAccess, *, requested: datetime, allow_short: bool = False, actor: Actor
-) -> DateDecision:
-    """Propose the public disclosure date-time, checked (and cut back) by the list's policy."""
-    require_lead(access)
-    case = (
+def _lock(access: CaseAccess) -> Case:
+    return (
         Case.objects.select_for_update(of=("self",))
         .select_related("channel")
         .get(pk=access.case.pk)
     )
-    return set_date(case, requested, actor=actor, allow_short=allow_short)
+
+
+@transaction.atomic
+def do_set_disclosure_date(
+    access: CaseAccess, *, requested: datetime, actor: Actor
+) -> DateDecision:
+    """Propose the public disclosure date-time, checked (and cut back) by the list's policy."""
+    require_lead(access)
+    return set_date(_lock(access), requested, actor=actor)
+
+
+SHORT_REASON_MAX = 2000
+
+
+@transaction.atomic
+def do_allow_short_embargo(
+    access: CaseAccess, *, requested: datetime, reason: str, actor: Actor
+) -> DateDecision:
+    """The coordinator's override (PROCESS.md: "a few hours in extreme cases"): a date inside
+    the list's minimum notice, with a reason that is audited and announced to every
+    participant. Still never in the past, and never past the policy's maximum."""
+    if not access.can_allow_short:
+        msg = "Only the list's coordinator can allow an embargo shorter than its minimum notice."
+        raise PermissionDenied(msg)
+    text = reason.strip()
+    if not text:
+        msg = "Say why the embargo must be this short (for example: exploited in the wild)."
+        raise ValidationError(msg, field="reason")
+    if len(text) > SHORT_REASON_MAX:
+        raise ValidationError(f"At most {SHORT_REASON_MAX} characters.", field="reason")
+    return set_date(_lock(access), requested, actor=actor, short_reason=text)

@@ -11,15 +11,26 @@ from lockstep.cases.actions.common import record_case
 from lockstep.cases.emails import announce_post
 from lockstep.cases.models import Attachment, Case, Post
 from lockstep.cases.queries import CaseAccess
+from lockstep.cases.reporter_news import post_for_reporter
 from lockstep.core import clock
 from lockstep.core.actor import Actor
-from lockstep.core.errors import ValidationError
+from lockstep.core.errors import NotFound, PermissionDenied, ValidationError
 from lockstep.core.markdown import render_markdown
 from lockstep.core.uploads import UploadedFile, check_uploads, stored_file_fields
 from lockstep.orgs.models import Organization
 
 POST_MAX_CHARS = 100_000
 ANNOUNCER = "Lockstep"
+
+
+def _checked_body(body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise ValidationError("Write something first.", field="body")
+    if len(text) > POST_MAX_CHARS:
+        msg = f"A post may be at most {POST_MAX_CHARS} characters."
+        raise ValidationError(msg, field="body")
+    return text
 
 
 def store_attachments(case: Case, post: Post | None, files: Sequence[UploadedFile]) -> None:
@@ -43,12 +54,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     """`author_label` names an author who is not the actor (mail released by a coordinator);
     `unverified_sender` marks mail that no signature on file proves; `participants_only`
     keeps the post from the reporter (it is mailed to participants only, as every post is)."""
-    text = body.strip()
-    if not text:
-        raise ValidationError("Write something first.", field="body")
-    if len(text) > POST_MAX_CHARS:
-        msg = f"A post may be at most {POST_MAX_CHARS} characters."
-        raise ValidationError(msg, field="body")
+    text = _checked_body(body)
     check_uploads(files)
     post = Post.objects.create(
         case=case,
@@ -63,6 +69,8 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     )
     store_attachments(case, post, files)
     announce_post(case, post, author_id=author_id)
+    if not participants_only:
+        post_for_reporter(post, actor=actor)
     record_case(
         CaseTag.POST_ADDED,
         case,
@@ -103,3 +111,34 @@ def do_add_post(
         actor=actor,
         participants_only=participants_only,
     )
+
+
+@transaction.atomic
+def do_edit_post(access: CaseAccess, post_id: int, *, body: str, actor: Actor) -> Post:
+    """The author corrects their own post. The old text is kept in the audit event, and the
+    post shows "edited" with the time.
+
+    An edit is not mailed again: every participant already has the post, and a second copy
+    of a whole post for a typo is noise (and, under embargo, one more encrypted copy of the
+    details). A correction that everyone must read belongs in a new post, which is mailed.
+    Attachments and "participants only" do not change.
+    """
+    post = (
+        Post.objects.select_for_update()
+        .filter(case=access.case, pk=post_id, author_id__isnull=False)
+        .first()
+    )
+    if post is None:
+        raise NotFound("No such post.")
+    if actor.user_id is None or post.author_id != actor.user_id:
+        raise PermissionDenied("Only its author can edit a post.")
+    text = _checked_body(body)
+    if text == post.body:
+        return post
+    old = post.body
+    post.body, post.body_html, post.edited_at = text, render_markdown(text), clock.now()
+    post.save(update_fields=["body", "body_html", "edited_at"])
+    record_case(
+        CaseTag.POST_EDITED, access.case, actor=actor, data={"post": post.pk, "old_body": old}
+    )
+    return post

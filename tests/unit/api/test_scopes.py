@@ -50,6 +50,7 @@ SCOPE_OF: dict[tuple[str, str], Scope | None] = {
     ("delete", "/cases/{case_id}/participants/{participant_id}"): WRITE,
     ("get", "/cases/{case_id}/posts"): READ,
     ("post", "/cases/{case_id}/posts"): WRITE,  # case posts stay in the case
+    ("put", "/cases/{case_id}/posts/{post_id}"): WRITE,  # the author's own post, in the case
     ("post", "/cases/{case_id}/disclosure-date"): PUBLISH,  # can bring the date forward
     ("post", "/cases/{case_id}/invite-channel"): WRITE,  # a private list, not the public
     ("post", "/cases/{case_id}/vulnerabilities"): WRITE,
@@ -59,6 +60,7 @@ SCOPE_OF: dict[tuple[str, str], Scope | None] = {
     ("get", "/cases/{case_id}/embargo"): READ,
     ("post", "/cases/{case_id}/disclosure-date/agree"): WRITE,  # the date does not move
     ("post", "/cases/{case_id}/disclosure-date/confirm"): WRITE,  # the date does not move
+    ("post", "/cases/{case_id}/disclosure-date/short-embargo"): PUBLISH,  # shortens it
     ("post", "/cases/{case_id}/extensions"): WRITE,  # asks for a later date
     ("post", "/cases/{case_id}/extensions/{request_id}/decision"): WRITE,  # later, or as is
     ("post", "/cases/{case_id}/breaches"): WRITE,  # a report; only confirming ends it

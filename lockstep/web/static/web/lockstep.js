@@ -2,11 +2,20 @@
 // before submitting a <form data-confirm="question"> (no inline handlers: the CSP forbids them).
 (function () {
   "use strict";
-  function pad(n) { return String(n).padStart(2, "0"); }
+  // The same words as lockstep/embargo/wording.py `relative`: "in 25 minutes", "in 1 hour
+  // 20 minutes", "in 3 days", "2 hours ago", "now"; whole units, rounded down.
+  function unit(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function words(big, bigWord, small, smallWord) {
+    return small ? unit(big, bigWord) + " " + unit(small, smallWord) : unit(big, bigWord);
+  }
   function span(ms) {
     var past = ms < 0; ms = Math.abs(ms);
-    var d = Math.floor(ms / 86400000), h = Math.floor(ms / 3600000) % 24, m = Math.floor(ms / 60000) % 60;
-    var text = (d ? d + "d " : "") + h + "h " + pad(m) + "m";
+    var minutes = Math.floor(ms / 60000), hours = Math.floor(minutes / 60), days = Math.floor(hours / 24);
+    if (minutes < 1) { return "now"; }
+    var text;
+    if (hours < 1) { text = unit(minutes, "minute"); }
+    else if (days < 1) { text = hours < 3 && minutes % 60 ? words(hours, "hour", minutes % 60, "minute") : unit(hours, "hour"); }
+    else { text = days < 3 && hours % 24 ? words(days, "day", hours % 24, "hour") : unit(days, "day"); }
     return past ? text + " ago" : "in " + text;
   }
   function update() {

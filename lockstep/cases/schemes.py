@@ -29,7 +29,7 @@ from univers.versions import (
     Version,
 )
 
-from lockstep.cases.vulndata import MAX_VERSION
+from lockstep.cases.affected import MAX_VERSION
 
 # What univers' parsers and comparisons raise on strings they do not accept. NuGet's error
 # derives from Exception, not ValueError; Maven and RPM comparisons can raise Runtime/TypeError.
@@ -245,6 +245,19 @@ SCHEMES: dict[str, Scheme] = {
     "apk": Scheme("Alpine", AlpineLinuxVersion, "1.2.3-r0"),
     "rpm": Scheme("RPM", RpmVersion, "1.2.3-1.el9"),
 }
+
+
+# SemVer 2.0.0, as given by semver.org (no leading "v"): what OSV's SEMVER ranges hold.
+_SEMVER_TEXT = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+SEMVER_SCHEME = Scheme("SemVer 2.0", _SemverVersion, "1.2.3, without a leading v")
+
+
+def is_semver(version: str) -> bool:
+    return bool(_SEMVER_TEXT.match(version))
 
 
 def scheme_for(purl_type: str) -> Scheme:
