@@ -4,7 +4,8 @@
 
 Builds the world in a fresh database (SQLite in a temporary folder unless a URL is given),
 then times the case page (web) and the case API in-process with Django's test client, which
-measures server time (no network). Prints a table of p50/p95 and the peer's figure.
+measures server time (no network). Prints a table of p50/p95 and the peer's figure, then the
+goal (p95 under 150 ms on every endpoint) and "met" or "not met".
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def _run(args: argparse.Namespace, database_url: str | None) -> int:
     for label, p50, p95 in rows:
         ratio = PEER_SECONDS * 1000 / p95
         print(f"{label:<20} {p50:>8.1f} {p95:>8.1f} {GOAL_MS:>9.0f} {ratio:>12.0f}x")
+    met = all(p95 < GOAL_MS for _, _, p95 in rows)
+    print(f"goal: p95 under {GOAL_MS:.0f} ms on every endpoint: {'met' if met else 'not met'}")
     return 0
 
 

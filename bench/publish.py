@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/publish.py [--cases 100] [--workers 2] [--spacing 0.3]
                                       [--poll-via http|db] [--no-restart] [--keep-data]
+                                      [--database postgres|sqlite] [--load]
 
-Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432/, see --server-url). The
-benchmark makes a database of its own (lockstep_bench_publish), migrates it and drops it at
-the end.
+On PostgreSQL (the default; postgres://postgres@127.0.0.1:5432/, see --server-url) the
+benchmark makes a database of its own (--database-name, lockstep_bench_publish), migrates it
+and drops it at the end. With --database sqlite it uses a SQLite file in its temporary data
+folder, as a one-machine instance does.
 
 1. It builds N private-coordination cases, one vulnerability each, through the product's
    actions: an upstream team and its project, a coordinator with a private list (distros
@@ -37,16 +39,26 @@ the end.
    per case, "case:case:published" audit events per case, public-list posts per advisory,
    cases never published, and the `publish_at_date` task results.
 
-It prints the table (goal: p99 visible delay under 2 s, no duplicate), then where the delay
-goes: date to task claimed, claimed to case locked, locked to task finished (publication
-transaction and commit), finished to visible, and what else the workers ran meanwhile.
+With --load (issue 13: publication never waits behind mail), posts are written all along,
+from --lead seconds before the first date to the end, in --load-cases private cases of 300
+members each (--load-members), whenever fewer than --load-backlog (1,500) copies wait; every
+copy is signed and encrypted to the member's own key and delivered over SMTP to an aiosmtpd
+sink. So the workers' main loops are busy with `deliver_outbound` while the dates fall due,
+and the publications have only the workers' publication lanes (lockstep.ops.lanes) to count
+on. `bench/publish_load.py` builds and makes that load, and says afterwards how busy mail was
+during the dates (copies queued and sent, copies waiting, main loops' time in delivery).
+
+It prints (bench/publish_figures.py) the table, then where the delay goes: date to task
+claimed, claimed to case locked, locked to task finished (publication transaction and commit),
+finished to visible, and what else the workers ran meanwhile; last, the goal and "met" or "not
+met". Goal: p99 visible delay under 2 s with no duplicate and none missing; with --load, p99
+under 1 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import itertools
 import json
 import math
 import os
@@ -54,13 +66,11 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -69,14 +79,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
+from publish_figures import PUBLISH_TASK, Run, backlog, count_run, report
+from publish_load import LoadReport, LoadWorld, MailSink, Poster, build_load, mail_facts
 from typing_extensions import override
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE = "lockstep_bench_publish"
-GOAL_P99 = 2.0
-PUBLISH_TASK = "lockstep.advisories.tasks.publish_at_date"
-CATCH_UP_TASK = "lockstep.advisories.tasks.catch_up"
 AFFECTED = [{"purl": "pkg:pypi/libquokka", "ranges": [{"introduced": "0", "fixed": "1.4.2"}]}]
 VENDOR_USERS = 2
 
@@ -103,14 +112,16 @@ def _drop_database(server_url: str, name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _environment(database_url: str, data_dir: str) -> dict[str, str]:
-    """What every process of this instance gets: the CLI's settings, this database."""
+def _environment(database_url: str | None, data_dir: str) -> dict[str, str]:
+    """What every process of this instance gets: the CLI's settings, this database (without a
+    URL: SQLite in the data folder)."""
     from lockstep.cli import DEFAULT_SETTINGS
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCKSTEP_", "DJANGO_"))}
+    if database_url:
+        env["LOCKSTEP_DATABASE_URL"] = database_url
     env.update(
         DJANGO_SETTINGS_MODULE=DEFAULT_SETTINGS,
-        LOCKSTEP_DATABASE_URL=database_url,
         LOCKSTEP_DATA_DIR=data_dir,
         LOCKSTEP_SECRET_KEY="bench-" + secrets.token_hex(16),
         LOCKSTEP_HTTPS="0",  # plain HTTP on 127.0.0.1
@@ -137,6 +148,13 @@ def _setup(env: dict[str, str]) -> None:
 # --- the world ------------------------------------------------------------------------------
 
 
+def _realistic_date() -> datetime:
+    """A date the list's policy accepts: 7 days ahead, 14:00 UTC."""
+    from lockstep.core import clock
+
+    return (clock.now() + timedelta(days=7)).replace(hour=14, minute=0, second=0, microsecond=0)
+
+
 def _build(cases: int, vendors: int) -> list[int]:
     """`cases` private-coordination cases with a vulnerability each; their ids."""
     from lockstep.accounts.actions import do_create_user
@@ -145,7 +163,6 @@ def _build(cases: int, vendors: int) -> list[int]:
     from lockstep.cases.queries import access_case_by_id
     from lockstep.channels.actions import do_add_channel_member, do_create_channel
     from lockstep.channels.models import ChannelKind
-    from lockstep.core import clock
     from lockstep.core.actor import Actor
     from lockstep.embargo.policy import DISTROS
     from lockstep.intake.actions import Acceptance, ReportInput, do_accept_report, do_submit_report
@@ -162,7 +179,13 @@ def _build(cases: int, vendors: int) -> list[int]:
 
     upstream = do_create_organization(name="libquokka team", kind=OrgKind.UPSTREAM, actor=system)
     maintainer = member(upstream, "maintainer@libquokka.test", Role.ADMIN)
-    project = do_create_project(upstream=upstream, name="libquokka", slug="libquokka", actor=system)
+    project = do_create_project(
+        upstream=upstream,
+        name="libquokka",
+        slug="libquokka",
+        purls=[AFFECTED[0]["purl"]],
+        actor=system,
+    )
     coordinator = do_create_organization(name="Openlist", kind=OrgKind.COORDINATOR, actor=system)
     member(coordinator, "coordinator@openlist.test", Role.ADMIN)
     distros = do_create_channel(
@@ -183,9 +206,7 @@ def _build(cases: int, vendors: int) -> list[int]:
         do_add_channel_member(distros, org, actor=system)
         do_add_redistributor(project, org, actor=system)
     lead = Actor.for_user(maintainer)
-    realistic = (clock.now() + timedelta(days=7)).replace(
-        hour=14, minute=0, second=0, microsecond=0
-    )
+    realistic = _realistic_date()
     ids = []
     for index in range(cases):
         submitted = do_submit_report(
@@ -383,331 +404,41 @@ def _http_fetcher(port: int) -> Callable[[], list[str]]:
     return fetch
 
 
-def _db_fetcher(database_url: str) -> Callable[[], list[str]]:
-    import psycopg
-
+def _db_fetcher(env: dict[str, str]) -> Callable[[], list[str]]:
+    """Committed advisories read straight from the database, on a connection of its own."""
     from lockstep.advisories.models import Advisory
 
     table = Advisory._meta.db_table  # noqa: SLF001 - the table's name, for a raw read
     state: dict[str, Any] = {}
+    if "LOCKSTEP_DATABASE_URL" not in env:
+        return _sqlite_fetcher(Path(env["LOCKSTEP_DATA_DIR"]) / "lockstep.sqlite3", table)
+    import psycopg
+
     query = f"SELECT public_id FROM {table} WHERE published_at <= now()"  # noqa: S608 - own name
 
     def fetch() -> list[str]:
         if "c" not in state:
-            state["c"] = psycopg.connect(database_url, autocommit=True)
+            state["c"] = psycopg.connect(env["LOCKSTEP_DATABASE_URL"], autocommit=True)
         return [row[0] for row in state["c"].execute(query).fetchall()]
 
     return fetch
 
 
-# --- figures --------------------------------------------------------------------------------
+def _sqlite_fetcher(path: Path, table: str) -> Callable[[], list[str]]:
+    """Django keeps UTC datetimes in SQLite as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text, which
+    compares as it sorts."""
+    import sqlite3
 
+    state: dict[str, sqlite3.Connection] = {}
+    query = f"SELECT public_id FROM {table} WHERE published_at <= ?"  # noqa: S608 - own name
 
-def _pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (p99 of 100 values is the 99th smallest)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+    def fetch() -> list[str]:
+        if "c" not in state:
+            state["c"] = sqlite3.connect(path, timeout=5, isolation_level=None)
+        now = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return [row[0] for row in state["c"].execute(query, (now,)).fetchall()]
 
-
-def _spread(values: list[float]) -> tuple[float, float, float, float]:
-    return _pct(values, 0.50), _pct(values, 0.95), _pct(values, 0.99), max(values, default=math.nan)
-
-
-@dataclass
-class Run:
-    case_ids: list[int]
-    dates: dict[int, datetime]
-    poller: Poller
-    poll_via: str
-    workers: int
-    restarts: int = 0
-    kill_at: float | None = None  # seconds after the first date
-    kill_index: int = 0
-    kill_waited: float = 0.0  # from the victim case's date until the kill
-    kill_hit: int | None = None  # the case whose publication the victim was running
-    killed_pid: int | None = None
-    fresh_pid: int | None = None
-    fresh_ready_after: float | None = None  # kill -> the fresh worker's first heartbeat
-    restart_delay: float = 0.0
-    backlog_at_first_date: dict[str, int] = field(default_factory=dict)
-    load: str = ""
-    notes: list[str] = field(default_factory=list)
-
-
-def _backlog() -> dict[str, int]:
-    from django.db import close_old_connections
-    from django_tasks_db.models import DBTaskResult
-
-    close_old_connections()
-    ready = DBTaskResult.objects.ready()
-    return {
-        "ready": ready.count(),
-        "running": DBTaskResult.objects.running().count(),
-        "ready_non_publish": ready.exclude(task_path=PUBLISH_TASK).count(),
-    }
-
-
-def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
-    if later is None or earlier is None:
-        return None
-    return (later - earlier).total_seconds()
-
-
-def _exactly_once(run: Run, advisories: list[Any]) -> dict[str, Any]:
-    """Duplicates three ways (advisories, audit events, public posts) and missing cases."""
-    from lockstep.audit.models import AuditEvent
-    from lockstep.audit.tags import CaseTag
-    from lockstep.channels.models import PublicPost
-
-    per_case = Counter(a.case_id for a in advisories)
-    audit = Counter(
-        AuditEvent.objects.filter(
-            tag=CaseTag.PUBLISHED.value,
-            object_type="case",
-            object_id__in=[str(i) for i in run.case_ids],
-        ).values_list("object_id", flat=True)
-    )
-    subjects = Counter(PublicPost.objects.values_list("subject", flat=True))
-    facts = {
-        "advisories_dup": sum(1 for n in per_case.values() if n > 1),
-        "audit_dup": sum(1 for n in audit.values() if n > 1),
-        "posts_dup": sum(1 for a in advisories if subjects[a.post_subject] > 1),
-        "unposted": sum(1 for a in advisories if a.public_post_id is None),
-        "missing": sum(1 for i in run.case_ids if per_case[i] == 0),
-        "unseen": sum(1 for a in advisories if a.public_id not in run.poller.first_seen),
-    }
-    facts["duplicates"] = facts["advisories_dup"] + facts["audit_dup"] + facts["posts_dup"]
-    return facts
-
-
-def _delays(
-    run: Run, advisories: list[Any], published_by: dict[int, Any], pid_of: dict[str, int]
-) -> dict[str, Any]:
-    """Per case: date -> visible, -> published_at, and the steps of the task that published."""
-    steps: dict[str, list[float]] = defaultdict(list)
-    by_catch_up: list[int] = []
-    rows: dict[int, dict[str, Any]] = {}
-    for advisory in advisories:
-        date = run.dates[advisory.case_id]
-        row = rows[advisory.case_id] = {
-            "public_id": advisory.public_id,
-            "date": date.timestamp(),
-            "published_at": advisory.published_at.timestamp(),
-        }
-        steps["server"].append((advisory.published_at - date).total_seconds())
-        seen = run.poller.first_seen.get(advisory.public_id)
-        if seen is not None:
-            steps["visible"].append(seen - date.timestamp())
-        publisher = published_by.get(advisory.case_id)
-        if publisher is None:
-            by_catch_up.append(advisory.case_id)
-            continue
-        row.update(
-            started=publisher.started_at.timestamp() if publisher.started_at else None,
-            finished=publisher.finished_at.timestamp() if publisher.finished_at else None,
-            worker=pid_of.get(publisher.worker_ids[-1]) if publisher.worker_ids else None,
-        )
-        for name, value in (
-            ("claim", _seconds(publisher.started_at, publisher.run_after)),
-            ("lock", _seconds(advisory.published_at, publisher.started_at)),
-            ("txn", _seconds(publisher.finished_at, advisory.published_at)),
-        ):
-            if value is not None:
-                steps[name].append(value)
-        if seen is not None and publisher.finished_at is not None:
-            steps["seen_after"].append(seen - publisher.finished_at.timestamp())
-    return {**steps, "rows": rows, "by_catch_up": by_catch_up}
-
-
-def _worker_facts(run: Run, advisories: list[Any], pid_of: dict[str, int]) -> dict[str, Any]:
-    """What the workers ran during the schedule; catch-ups; tasks a killed worker left."""
-    from django_tasks_db.models import DBTaskResult
-
-    window_start = min(run.dates.values()) - timedelta(seconds=1)
-    busy: dict[str, list[float]] = defaultdict(list)
-    for task in DBTaskResult.objects.filter(started_at__gte=window_start).exclude(
-        finished_at__isnull=True
-    ):
-        busy[task.task_path.rsplit(".", 1)[-1]].append(
-            (task.finished_at - task.started_at).total_seconds()
-        )
-    catch_ups = DBTaskResult.objects.filter(task_path=CATCH_UP_TASK, started_at__gte=window_start)
-    public_at = {a.case_id: a.published_at for a in advisories}
-    orphans = [
-        (
-            t.task_path.rsplit(".", 1)[-1],
-            t.args_kwargs["args"],
-            [pid_of.get(w) for w in t.worker_ids],
-            public_at.get(t.args_kwargs["args"][0]) if t.args_kwargs["args"] else None,
-        )
-        for t in DBTaskResult.objects.running()
-    ]
-    return {
-        "busy": busy,
-        "catch_ups": [(t.status, t.return_value, t.started_at, t.finished_at) for t in catch_ups],
-        "orphans": orphans,
-    }
-
-
-def _count(run: Run) -> dict[str, Any]:
-    from django.db import close_old_connections
-    from django_tasks_db.models import DBTaskResult
-
-    from lockstep.advisories.models import Advisory
-    from lockstep.ops.models import WorkerHeartbeat
-
-    close_old_connections()
-    advisories = list(Advisory.objects.filter(case_id__in=run.case_ids))
-    tasks = list(DBTaskResult.objects.filter(task_path=PUBLISH_TASK))
-    benchmark_tasks = [t for t in tasks if t.run_after <= max(run.dates.values())]
-    published_by = {t.args_kwargs["args"][0]: t for t in benchmark_tasks if t.return_value}
-    pid_of = dict(WorkerHeartbeat.objects.values_list("worker_id", "pid"))
-    return {
-        **_exactly_once(run, advisories),
-        **_delays(run, advisories, published_by, pid_of),
-        **_worker_facts(run, advisories, pid_of),
-        "by_task": len(published_by),
-        "task_statuses": dict(Counter(t.status for t in benchmark_tasks)),
-        "task_total": len(tasks),
-        "task_noop": sum(
-            1 for t in benchmark_tasks if t.status == "SUCCESSFUL" and not t.return_value
-        ),
-        "stale_tasks": len(tasks) - len(benchmark_tasks),
-        "publish_workers": Counter(
-            pid_of.get(t.worker_ids[-1]) for t in published_by.values() if t.worker_ids
-        ),
-    }
-
-
-def _since(later: datetime | None, earlier: datetime) -> str:
-    return "-" if later is None else f"{(later - earlier).total_seconds():.3f}"
-
-
-def _fmt(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.3f}"
-
-
-def _report(run: Run, facts: dict[str, Any]) -> None:
-    visible, server = facts.get("visible", []), facts.get("server", [])
-    v99 = _pct(visible, 0.99)
-    met = (
-        not math.isnan(v99)
-        and v99 < GOAL_P99
-        and facts["duplicates"] == 0
-        and facts["missing"] == 0
-        and facts["unseen"] == 0
-    )
-    head = (
-        "cases",
-        "workers",
-        "restarts",
-        "delay",
-        "p50 s",
-        "p95 s",
-        "p99 s",
-        "max s",
-        "duplicates",
-        "missing",
-        "goal",
-        "met",
-    )
-    line = "{:>5} {:>7} {:>8}  {:<16} {:>6} {:>6} {:>6} {:>6} {:>10} {:>7}  {:<24} {}"
-    print(line.format(*head))
-    rows = ((f"visible ({run.poll_via})", visible), ("server-side", server))
-    for n, (label, values) in enumerate(rows):
-        spread = [_fmt(v) for v in _spread(values)]
-        top = n == 0
-        print(
-            line.format(
-                len(run.case_ids) if top else "",
-                run.workers if top else "",
-                run.restarts if top else "",
-                label,
-                *spread,
-                facts["duplicates"] if top else "",
-                facts["missing"] if top else "",
-                "p99 < 2 s, 0 duplicates" if top else "",
-                ("yes" if met else "NO") if top else "",
-            )
-        )
-    print()
-    print(
-        f"duplicates: advisories per case > 1: {facts['advisories_dup']}, "
-        f"'case:case:published' events per case > 1: {facts['audit_dup']}, "
-        f"public posts per advisory > 1: {facts['posts_dup']} "
-        f"(advisories without a public post: {facts['unposted']})"
-    )
-    print(
-        f"missing: never published {facts['missing']}, published but never seen by the "
-        f"poller {facts['unseen']}"
-    )
-    print(
-        f"publish_at_date results: {facts['task_total']} in all; at the benchmark dates "
-        f"{sum(facts['task_statuses'].values())} {facts['task_statuses']} of which "
-        f"{facts['by_task']} published and {facts['task_noop']} found nothing to do; "
-        f"{facts['stale_tasks']} still wait for the original 7-day date"
-    )
-    print(f"published by a worker's catch-up instead: {len(facts['by_catch_up'])} case(s)")
-    first = min(run.dates.values())
-    for status, value, started, finished in facts["catch_ups"]:
-        print(
-            f"  catch_up {status} {value}: ran from +{(started - first).total_seconds():.2f} "
-            f"to +{_since(finished, first)} s after the first date"
-        )
-    print(f"tasks left RUNNING (claimed by the killed worker): {len(facts['orphans'])}")
-    for name, task_args, pids, public in facts["orphans"]:
-        when = _since(public, first) if public else "never"
-        print(f"  {name}{tuple(task_args)} by pid {pids}: case public at +{when} s")
-    print(f"publications per worker pid: {dict(facts['publish_workers'])}")
-    if run.kill_at is not None:
-        hit = (
-            f"while it was publishing case #{run.case_ids.index(run.kill_hit)}"
-            if run.kill_hit is not None
-            else "(not in a publication)"
-        )
-        ready = _fmt(run.fresh_ready_after or math.nan)
-        print(
-            f"restart: SIGKILL pid {run.killed_pid} {run.kill_waited:.3f} s after the date of "
-            f"case #{run.kill_index} (+{run.kill_at:.2f} s after the first date) {hit}; "
-            f"fresh worker pid {run.fresh_pid} (started {run.restart_delay:.1f} s after the kill) "
-            f"beat {ready} s after the kill"
-        )
-    polls = run.poller.polls
-    durations = [answered - asked for asked, answered, _ in polls]
-    gaps = [b[1] - a[1] for a, b in itertools.pairwise(polls)]
-    print(
-        f"poller: {len(polls)} polls, answer p50 {_pct(durations, 0.5) * 1000:.1f} ms, "
-        f"p99 {_pct(durations, 0.99) * 1000:.1f} ms, max {max(durations) * 1000:.1f} ms; "
-        f"answers every {_pct(gaps, 0.5) * 1000:.1f} ms (p50), longest gap "
-        f"{max(gaps, default=0) * 1000:.1f} ms; errors {len(run.poller.errors)}"
-        + (f" (first: {run.poller.errors[0]})" if run.poller.errors else "")
-    )
-    print(f"queue just before the first date: {run.backlog_at_first_date}")
-    print(f"load average (1/5/15 min) at the end: {run.load}")
-    for note in run.notes:
-        print(note)
-    print()
-    print(
-        f"where the delay goes (cases published by their publish_at_date task: {facts['by_task']})"
-    )
-    print("{:<48} {:>7} {:>7} {:>7} {:>7}".format("step", "p50 s", "p95 s", "p99 s", "max s"))
-    steps = (
-        ("date -> task claimed (poll interval, busy workers)", facts.get("claim", [])),
-        ("claimed -> case row locked (published_at)", facts.get("lock", [])),
-        ("locked -> task finished (publication, commit)", facts.get("txn", [])),
-        ("task finished -> seen by the poller", facts.get("seen_after", [])),
-    )
-    for label, values in steps:
-        print("{:<48} {:>7} {:>7} {:>7} {:>7}".format(label, *(_fmt(v) for v in _spread(values))))
-    print()
-    print("what the workers ran from 1 s before the first date (count, mean s, max s, total s)")
-    for name, values in sorted(facts["busy"].items(), key=lambda kv: -sum(kv[1])):
-        print(
-            f"  {name:<28} {len(values):>5} {statistics.fmean(values):>8.3f} "
-            f"{max(values):>8.3f} {sum(values):>8.2f}"
-        )
+    return fetch
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -729,10 +460,13 @@ def _all_published(case_ids: list[int]) -> bool:
 
 @contextmanager
 def _instance(args: argparse.Namespace) -> Iterator[tuple[dict[str, str], Path]]:
-    """A fresh database and data folder; both go away afterwards (the folder unless kept)."""
+    """A fresh database and data folder; both go away afterwards (the folder unless kept).
+    SQLite's database is a file in the data folder."""
     data = Path(tempfile.mkdtemp(prefix="lockstep-publish-"))
-    url = _database_url(args.server_url, args.database)
-    _recreate_database(args.server_url, args.database)
+    postgres = args.database == "postgres"
+    url = _database_url(args.server_url, args.database_name) if postgres else None
+    if postgres:
+        _recreate_database(args.server_url, args.database_name)
     try:
         sys.path.insert(0, str(ROOT))
         yield _environment(url, str(data)), data
@@ -741,24 +475,28 @@ def _instance(args: argparse.Namespace) -> Iterator[tuple[dict[str, str], Path]]
             from django.db import connections
 
             connections.close_all()
-        _drop_database(args.server_url, args.database)
+        if postgres:
+            _drop_database(args.server_url, args.database_name)
         if args.keep_data:
             print(f"logs and data kept in {data}")
         else:
             shutil.rmtree(data, ignore_errors=True)
 
 
-def _running_publication(worker_id: str) -> int | None:
-    """The case whose `publish_at_date` task `worker_id` is running now, if any."""
+def _running_publication(worker_ids: set[str]) -> int | None:
+    """The case whose `publish_at_date` task one of `worker_ids` (a process's main loop and
+    publication lane) is running now, if any. Filtered here: SQLite has no JSON containment."""
     from django_tasks_db.models import DBTaskResult
 
-    row = (
+    rows = (
         DBTaskResult.objects.running()
-        .filter(task_path=PUBLISH_TASK, worker_ids__contains=[worker_id])
-        .values_list("args_kwargs", flat=True)
-        .first()
+        .filter(task_path=PUBLISH_TASK)
+        .values_list("args_kwargs", "worker_ids")
     )
-    return int(row["args"][0]) if row else None
+    for task_args, ids in rows:
+        if ids and ids[-1] in worker_ids:
+            return int(task_args["args"][0])
+    return None
 
 
 def _restart(args: argparse.Namespace, procs: Processes, run: Run, first: float) -> None:
@@ -773,13 +511,13 @@ def _restart(args: argparse.Namespace, procs: Processes, run: Run, first: float)
     moment = run.dates[run.case_ids[run.kill_index]].timestamp()
     victim = procs.workers[0]
     close_old_connections()
-    worker_id = (
-        WorkerHeartbeat.objects.filter(pid=victim.pid).values_list("worker_id", flat=True).first()
+    worker_ids = set(  # its main loop and its publication lane beat with its pid
+        WorkerHeartbeat.objects.filter(pid=victim.pid).values_list("worker_id", flat=True)
     )
     _sleep_until(moment)
-    if args.kill_when == "publishing" and worker_id:
+    if args.kill_when == "publishing" and worker_ids:
         give_up = time.time() + 5.0
-        while (hit := _running_publication(worker_id)) is None and time.time() < give_up:
+        while (hit := _running_publication(worker_ids)) is None and time.time() < give_up:
             time.sleep(0.002)
         run.kill_hit = hit
     killed = time.time()
@@ -813,55 +551,101 @@ def _dump(path: Path, run: Run, facts: dict[str, Any]) -> None:
     path.write_text(json.dumps(rows, default=str), encoding="utf-8")
 
 
+def _start(args: argparse.Namespace, procs: Processes) -> int:
+    """The web server and the workers, once their start-up work is done; the web's port."""
+    port = _free_port()
+    procs.start_web(port)
+    for _ in range(args.workers):
+        procs.start_worker()
+    _until(lambda: _health(port)["worker"]["alive"] >= args.workers, 90, "workers", procs)
+    _until(_queue_idle, 300, "the start-up tasks (and the set-up's mail) to finish", procs)
+    return port
+
+
+def _build_load(args: argparse.Namespace) -> LoadWorld | None:
+    if not args.load:
+        return None
+    started = time.perf_counter()
+    world = build_load(args.load_cases, args.load_members, args.load_vendors, _realistic_date())
+    print(
+        f"built {len(world.case_ids)} load cases of {world.recipients} recipients each "
+        f"({args.load_members} members with keys of their own; keys {world.keys_s:.1f} s) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return world
+
+
+def _wait_for_publication(args: argparse.Namespace, run: Run, last: float) -> None:
+    _sleep_until(last + args.margin)
+    deadline = time.time() + args.timeout
+    while not _all_published(run.case_ids) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the poller see the last one
+    run.poller.stop_event.set()
+    run.poller.join(timeout=10)
+
+
 def _measure(args: argparse.Namespace, env: dict[str, str], data: Path) -> int:
+    """With --load, the SMTP sink runs first: every process of the instance delivers to it."""
+    sink = MailSink() if args.load else None
+    try:
+        if sink is not None:
+            env["LOCKSTEP_SMTP_URL"] = sink.start()
+        return _measure_with(args, env, data, sink)
+    finally:
+        if sink is not None:
+            sink.stop()
+
+
+def _measure_with(
+    args: argparse.Namespace, env: dict[str, str], data: Path, sink: MailSink | None
+) -> int:
     _setup(env)
     started = time.perf_counter()
     case_ids = _build(args.cases, args.vendors)
     print(
         f"built {len(case_ids)} cases through the actions in {time.perf_counter() - started:.1f} s"
     )
+    world = _build_load(args)
     logs = data / "logs"
     logs.mkdir()
     procs = Processes(env=env, logs=logs)
     poller: Poller | None = None
+    poster = Poster(world, every=args.post_every, backlog=args.load_backlog) if world else None
     try:
-        port = _free_port()
-        procs.start_web(port)
-        for _ in range(args.workers):
-            procs.start_worker()
-        _until(lambda: _health(port)["worker"]["alive"] >= args.workers, 90, "workers", procs)
-        _until(_queue_idle, 180, "the start-up tasks to finish", procs)
-        fetch = (
-            _http_fetcher(port)
-            if args.poll_via == "http"
-            else _db_fetcher(env["LOCKSTEP_DATABASE_URL"])
-        )
+        port = _start(args, procs)
+        fetch = _http_fetcher(port) if args.poll_via == "http" else _db_fetcher(env)
         poller = Poller(fetch, args.poll)
         poller.start()
+        if poster is not None:
+            poster.start()  # the mail load: from now, --lead seconds before the first date
         first = math.ceil(time.time() + args.lead)  # T0 + lead, on a whole second
         dates = _compress_schedule(case_ids, first, args.spacing)
         last = max(dates.values()).timestamp()
-        run = Run(case_ids, dates, poller, args.poll_via, args.workers)
+        run = Run(case_ids, dates, poller, args.poll_via, args.workers, database=args.database)
         _sleep_until(first - 0.2)
-        run.backlog_at_first_date = _backlog()
+        run.backlog_at_first_date = backlog()
         if not args.no_restart:
             _restart(args, procs, run, first)
-        _sleep_until(last + args.margin)
-        deadline = time.time() + args.timeout
-        while not _all_published(case_ids) and time.time() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)  # let the poller see the last one
-        poller.stop_event.set()
-        poller.join(timeout=10)
+        _wait_for_publication(args, run, last)
+        if poster is not None:
+            poster.stop_event.set()
+            poster.join(timeout=60)
+        run.stopped_at = datetime.now(tz=UTC)
         procs.stop_workers()
         run.load = " ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3])
-        facts = _count(run)
-        _report(run, facts)
+        if poster is not None and sink is not None:
+            run.mail = LoadReport(poster.world, poster, sink.received)
+            run.mail.facts = mail_facts(min(dates.values()), max(dates.values()), run.stopped_at)
+        facts = count_run(run)
+        report(run, facts)
         if args.keep_data:
             _dump(data / "figures.json", run, facts)
     finally:
         if poller is not None:
             poller.stop_event.set()
+        if poster is not None:
+            poster.stop_event.set()
         procs.stop_all()
         for child in procs.retired:
             if child.poll() is None:
@@ -891,11 +675,26 @@ def main() -> int:
     )
     parser.add_argument("--margin", type=float, default=5.0, help="seconds after the last date")
     parser.add_argument("--timeout", type=float, default=60.0, help="then at most this long")
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--server-url", default=SERVER_URL, help="PostgreSQL server (trust)")
-    parser.add_argument("--database", default=DATABASE, help="scratch database to create")
+    parser.add_argument(
+        "--database-name", default=DATABASE, help="PostgreSQL scratch database to create"
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep the logs folder")
+    load = parser.add_argument_group("mail load (issue 13: publication never waits behind mail)")
+    load.add_argument("--load", action="store_true", help="post in big cases while dates fall")
+    load.add_argument("--load-cases", type=int, default=4, help="private cases posted in")
+    load.add_argument("--load-members", type=int, default=300, help="members in each of them")
+    load.add_argument("--load-vendors", type=int, default=10, help="organisations they are in")
+    load.add_argument(
+        "--load-backlog",
+        type=int,
+        default=1500,
+        help="post whenever fewer copies wait to be sent (0: post every --post-every seconds)",
+    )
+    load.add_argument("--post-every", type=float, default=0.2, help="at most one post per this")
     args = parser.parse_args()
-    if args.database.startswith("test"):
+    if args.database_name.startswith("test"):
         parser.error("the scratch database must not be named test*: the test suite uses those")
     with _instance(args) as (env, data):
         return _measure(args, env, data)

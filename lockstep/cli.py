@@ -1,5 +1,5 @@
 """The `lockstep` command: serve, web, worker, smtpd, createadmin, deactivate-user,
-reactivate-user, invite, demo, audit verify, backup, restore, manage."""
+reactivate-user, invite, demo, audit verify, backup, restore, archive import-mbox, manage."""
 
 from __future__ import annotations
 
@@ -411,6 +411,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if summary.audit.ok else 1
 
 
+def cmd_archive(args: argparse.Namespace) -> int:
+    if args.archive_command != "import-mbox":  # pragma: no cover - argparse restricts it
+        return 2
+    return _command("lockstep_import_mbox", args.list, args.file)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line  # noqa: PLC0415
@@ -458,6 +464,19 @@ def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     invite.set_defaults(func=cmd_invite)
 
 
+def _add_archive_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    archive = sub.add_parser("archive", help="public list archives")
+    commands = archive.add_subparsers(dest="archive_command", required=True)
+    mbox = commands.add_parser(
+        "import-mbox",
+        help="import a list's earlier archive (mboxrd, or .gz) into a public list's archive; "
+        "a second run imports only what is new",
+    )
+    mbox.add_argument("list", metavar="LIST", help="the public list's slug")
+    mbox.add_argument("file", metavar="FILE", help="the mbox file")
+    archive.set_defaults(func=cmd_archive)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lockstep", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -502,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an instance that already holds data"
     )
     restore.set_defaults(func=cmd_restore)
+    _add_archive_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

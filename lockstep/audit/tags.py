@@ -54,6 +54,9 @@ class ChannelTag(StrEnum):
     MEMBER_REMOVED = "channel:member:removed"
     MAIL_CHANGED = "channel:mail:changed"
     PUBLIC_POSTED = "channel:post:published"
+    # A list's earlier archive (an mbox) imported into its public archive: one event per
+    # import, with the file's checksum and the counts, written with the first posts.
+    ARCHIVE_IMPORTED = "channel:archive:imported"
 
 
 class CaseTag(StrEnum):

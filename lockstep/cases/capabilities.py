@@ -31,7 +31,7 @@ class Capabilities:
 
 
 def capabilities_of(actor: Actor) -> Capabilities:
-    if not actor.is_authenticated:
+    if actor.user_id is None:
         return Capabilities()
     seats = Participant.objects.filter(org__memberships__user_id=OuterRef("pk"))
     found = (

@@ -136,4 +136,5 @@ class TimelineEntry:
 
 
 def describe(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
-    return [TimelineEntry(e.at, who(e), sentence(e.tag, e.data)) for e in events]
+    """The page ends each sentence with a full stop: a reason given may carry its own."""
+    return [TimelineEntry(e.at, who(e), sentence(e.tag, e.data).rstrip(".")) for e in events]

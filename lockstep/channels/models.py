@@ -101,11 +101,24 @@ class PublicPost(models.Model):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message_id = models.CharField(max_length=250, unique=True)
+    # Threading, as mail has it: the Message-ID this post answers (In-Reply-To, else the last
+    # of References), and the key every post of its thread shares (the first post's
+    # Message-ID as far as the archive knows it). A post written here starts its own thread.
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    thread_key = models.CharField(max_length=250, blank=True)
+    author_address = models.CharField(max_length=254, blank=True)  # imported mail's From
+    imported = models.BooleanField(default=False)  # from a list's earlier archive (an mbox)
     unverified_sender = models.BooleanField(default=False)  # see cases.Post
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["channel", "thread_key", "created_at"], name="channels_post_thread"
+            ),
+            models.Index(fields=["channel", "created_at"], name="channels_post_newest"),
+        ]
 
     @override
     def __str__(self) -> str:
@@ -128,9 +141,9 @@ class ArchiveKind(models.TextChoices):
 class ArchiveEntry(models.Model):
     """One public item (a list post or an advisory) as the archive's search and feeds see it.
 
-    Written in the same transaction as the item. The full-text index over `title` and `text`
-    is the database's own: an FTS5 table kept by `channels.archive` on SQLite, a GIN
-    expression index on PostgreSQL (both made in this app's migrations).
+    Written in the same transaction as the item. The full-text index over `title`, `text` and
+    `author` is the database's own: an FTS5 table kept by `channels.archive` on SQLite, a GIN
+    index over a stored, weighted `tsvector` column on PostgreSQL (this app's migrations).
     """
 
     kind = models.CharField(max_length=16, choices=ArchiveKind.choices)
@@ -138,6 +151,7 @@ class ArchiveEntry(models.Model):
     title = models.CharField(max_length=300)
     url = models.CharField(max_length=300)  # path on this site
     text = models.TextField()
+    author = models.CharField(max_length=300, blank=True)  # a post's sender (searched by f:)
     published_at = models.DateTimeField(db_index=True)
 
     class Meta:

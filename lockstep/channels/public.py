@@ -56,6 +56,25 @@ def _check(actor: Actor, channel: Channel, subject: str, text: str) -> None:
         raise ValidationError("The subject or the text is too long.", field="body")
 
 
+def sender_label(actor: Actor) -> str:
+    """Who a post is from: a person's label, or for Lockstep's own posts (advisories) the
+    publisher's name, never an internal label such as "system:publication"."""
+    return (settings.LOCKSTEP_PUBLISHER_NAME if actor.is_system else actor.label)[:200]
+
+
+def _archive(channel: Channel, post: PublicPost, text: str) -> None:
+    """The post's entry in the archive's search and feeds (`text`: as relayed)."""
+    index_entry(
+        kind=ArchiveKind.POST,
+        ref=str(post.pk),
+        title=post.subject,
+        url=public_post_path(channel.slug, post.pk),
+        text=text,
+        published_at=post.created_at,
+        author=post.sender,
+    )
+
+
 @transaction.atomic
 def do_post_public(  # noqa: PLR0913 - a post's facts, each named
     channel: Channel,
@@ -72,27 +91,21 @@ def do_post_public(  # noqa: PLR0913 - a post's facts, each named
     mail); the archived post and every relayed copy say so."""
     subject, text = " ".join(subject.split()), body.strip()
     _check(actor, channel, subject, text)
+    message_id = f"<public-{secrets.token_hex(12)}@{settings.LOCKSTEP_MAIL_DOMAIN}>"
     post = PublicPost.objects.create(
         channel=channel,
         subject=subject,
         body=text,
-        # Lockstep itself posts advisories under the publisher's name, not "system:…".
-        author_label=(settings.LOCKSTEP_PUBLISHER_NAME if actor.is_system else actor.label)[:200],
+        author_label=sender_label(actor),
         author_org=author_org,
         unverified_sender=unverified_sender,
-        message_id=f"<public-{secrets.token_hex(12)}@{settings.LOCKSTEP_MAIL_DOMAIN}>",
+        message_id=message_id,
+        thread_key=message_id,  # a post written here starts a thread
         created_at=clock.now(),
     )
     if unverified_sender:  # the feed, the search results and every relayed copy say so
         text = f"{UNVERIFIED_NOTE}\n\n{text}"
-    index_entry(
-        kind=ArchiveKind.POST,
-        ref=str(post.pk),
-        title=subject,
-        url=public_post_path(channel.slug, post.pk),
-        text=text,
-        published_at=post.created_at,
-    )
+    _archive(channel, post, text)
     fan_out(relayed_post(channel, post, text=text), [Recipient(r) for r in channel.relay_to])
     record(
         ChannelTag.PUBLIC_POSTED,

@@ -274,8 +274,6 @@ def do_accept_report(report: Report, decision: Acceptance, *, actor: Actor) -> C
         actor=actor,
     )
     files = list(accepted.attachments.values_list("filename", flat=True))
-    # The report's own words open the case before the case is the report's: no news for the
-    # reporter in reading what they wrote (`intake.news` finds reporters through the case).
     copied = _copy_into_case(accepted, case, files=files, actor=actor)
     accepted.case, accepted.news_post_id = case, copied.pk
     accepted.save(update_fields=["case", "news_post_id"])
@@ -303,7 +301,15 @@ def _copy_into_case(report: Report, case: Case, *, files: list[str], actor: Acto
         parts.append(f"Proof of concept:\n\n```\n{report.proof_of_concept}\n```")
     if files:
         parts.append(f"Files sent with the report (in the case room): {', '.join(files)}")
-    return add_post(case, body="\n\n".join(parts), author_id=None, author_org=None, actor=actor)
+    # The reporter's own words: no news to them (nor in the next news mail: the cursor moves).
+    return add_post(
+        case,
+        body="\n\n".join(parts),
+        author_id=None,
+        author_org=None,
+        actor=actor,
+        tells_reporter=False,
+    )
 
 
 @transaction.atomic

@@ -53,7 +53,7 @@ def _headers(*, in_reply_to: str | None) -> dict[str, str]:
     return {**thread, "Auto-Submitted": "auto-replied", "X-Loop": settings.LOCKSTEP_MAIL_FROM}
 
 
-def report_received(
+def report_received(  # noqa: PLR0913 - what the receipt says, each named
     report: Report,
     *,
     token: str,

@@ -29,7 +29,7 @@ from lockstep.mailgw.outbound.outbox import Recipient, fan_out
 from lockstep.orgs.queries import list_keys_of_user
 
 NEWS_TASK = "lockstep.intake.tasks.mail_reporter_news"
-_WHO = {MessageKind.MAINTAINER: "The maintainers", MessageKind.SYSTEM: "Lockstep"}
+_WHO: dict[str, str] = {MessageKind.MAINTAINER: "The maintainers", MessageKind.SYSTEM: "Lockstep"}
 
 
 def window() -> timedelta:
@@ -69,7 +69,9 @@ def reporter_recipient(report: Report) -> Recipient | None:
 
 
 def _from_message(message: ReportMessage) -> NewsItem:
-    return NewsItem(who=_WHO.get(message.kind, "Lockstep"), at=message.created_at, text=message.body)
+    return NewsItem(
+        who=_WHO.get(message.kind, "Lockstep"), at=message.created_at, text=message.body
+    )
 
 
 def _from_post(post: Post) -> NewsItem:
@@ -114,9 +116,7 @@ def send_news(report: Report, recipient: Recipient, *, now: datetime) -> bool:
         report.news_mailed_at = now
     mark_all_mailed(report)
     report.news_due_at = None
-    report.save(
-        update_fields=["news_mailed_at", "news_due_at", "news_message_id", "news_post_id"]
-    )
+    report.save(update_fields=["news_mailed_at", "news_due_at", "news_message_id", "news_post_id"])
     return bool(items)
 
 

@@ -111,11 +111,7 @@ def access_report_file(report: Report, file_id: int) -> ReportAttachment:
 
 def list_case_report_files(access: CaseAccess) -> QuerySet[ReportAttachment]:
     """The files of the report the case came from, for its participants (none otherwise)."""
-    return (
-        ReportAttachment.objects.filter(report__case=access.case)
-        .defer("content")
-        .order_by("id")
-    )
+    return ReportAttachment.objects.filter(report__case=access.case).defer("content").order_by("id")
 
 
 def access_case_report_file(access: CaseAccess, file_id: int) -> ReportAttachment:

@@ -56,7 +56,12 @@ def do_note_sso_refused(
 ) -> None:
     """A single sign-on that signed nobody in: recorded on the account it named, if any, else
     on the provider (the provider's subject, never the address it gave)."""
-    data = {"provider": provider, "subject": subject, "reason": reason, "client": client}
+    data: dict[str, object] = {
+        "provider": provider,
+        "subject": subject,
+        "reason": reason,
+        "client": client,
+    }
     actor = Actor.system("signin")
     if user is not None:
         _note(AccountTag.SSO_REFUSED, user, actor=actor, data=data)

@@ -120,7 +120,14 @@ def archive_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/advisories/search.html",
-        {"query": found.query, "entries": found.entries, "page": page, "more": found.has_more},
+        {
+            "query": found.query,
+            "entries": found.entries,
+            "page": page,
+            "more": found.has_more,
+            "total": found.total,
+            "total_capped": found.total_capped,
+        },
     )
 
 

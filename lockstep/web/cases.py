@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +17,6 @@ from lockstep.cases.actions.participants import (
     do_set_status,
 )
 from lockstep.cases.actions.posts import do_add_post, do_edit_post
-from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Case, DateAgreement, Status, Vulnerability
 from lockstep.cases.queries import (
     CaseAccess,
@@ -48,9 +45,9 @@ from lockstep.core.actor import from_request
 from lockstep.core.errors import Conflict, LockstepError, ValidationError
 from lockstep.cve.models import CveId
 from lockstep.cve.queries import cves_of_case, stale_reserved_for
-from lockstep.intake.queries import list_case_report_files
 from lockstep.embargo import early
 from lockstep.embargo.policy import DateDecision, DateOutcome
+from lockstep.intake.queries import list_case_report_files
 from lockstep.web.downloads import content_disposition
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import CasePostForm, DateForm
@@ -281,38 +278,6 @@ def participants(request: HttpRequest, case_id: int) -> HttpResponse:
     except USER_ERRORS as exc:
         return _done(request, case_id, exc, "")
     return _done(request, case_id, None, "Participants updated.")
-
-
-@login_required
-@require_POST
-@domain_errors
-def add_vulnerability(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = from_request(request)
-    access = access_case_by_id(actor, case_id)
-    try:
-        lists = {
-            name: json.loads(request.POST.get(name) or "[]")
-            for name in ("affected", "references", "credits")
-        }
-        data = VulnerabilityInput(
-            title=request.POST.get("title", ""),
-            description=request.POST.get("description", ""),
-            cwe=request.POST.get("cwe", ""),
-            cvss3=request.POST.get("cvss3", ""),
-            cvss4=request.POST.get("cvss4", ""),
-            **lists,
-        )
-        do_add_vulnerability(access, data, actor=actor)
-    except ValueError:  # json.JSONDecodeError
-        return _done(
-            request,
-            case_id,
-            LockstepError("Affected packages, references and credits must be JSON lists."),
-            "",
-        )
-    except USER_ERRORS as exc:
-        return _done(request, case_id, exc, "")
-    return _done(request, case_id, None, "Vulnerability added.")
 
 
 @login_required

@@ -37,6 +37,7 @@ from lockstep.cve.actions.rejecting import reject_cve
 from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.cve.client import CveAuthorityError
 from lockstep.cve.queries import access_cve
+from lockstep.embargo.policy import NoticeCode
 from lockstep.signin.second_factor import reauthenticate, recently_proven
 from lockstep.web.errors import domain_errors
 from lockstep.web.intake_forms import DateForm
@@ -71,7 +72,10 @@ def _allow_short(request: HttpRequest, access: CaseAccess, actor: Actor) -> str:
     decision = do_allow_short_embargo(access, requested=requested, reason=reason, actor=actor)
     for notice in decision.warnings:
         messages.warning(request, notice.message)
-    return f"Disclosure set to {decision.decided:%Y-%m-%d %H:%M} UTC; participants were told why."
+    when = f"Disclosure set to {decision.decided:%Y-%m-%d %H:%M} UTC"
+    if any(notice.code == NoticeCode.SHORT_NOTICE for notice in decision.warnings):
+        return f"{when}; participants were told why."
+    return f"{when}: it gives the list's usual notice, so no override was needed."
 
 
 def _confirm(_request: HttpRequest, access: CaseAccess, actor: Actor) -> str:

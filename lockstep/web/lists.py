@@ -13,14 +13,19 @@ from lockstep.accounts.queries import access_user_by_id
 from lockstep.channels.actions import do_set_channel_mail
 from lockstep.channels.models import Channel, ChannelKind, PublicPost
 from lockstep.channels.public import do_post_public
-from lockstep.channels.queries import access_channel_by_slug
+from lockstep.channels.queries import (
+    access_channel_by_slug,
+    access_public_list,
+    archive_threads,
+    thread_of,
+)
 from lockstep.core.actor import from_request
-from lockstep.core.errors import LockstepError
+from lockstep.core.errors import LockstepError, NotFound
 from lockstep.mailgw.outbound.protect import list_public_key
 from lockstep.web.errors import domain_errors
 from lockstep.web.paging import page_number
 
-ARCHIVE_PAGE = 50
+ARCHIVE_THREADS = 20
 
 
 @login_required
@@ -69,29 +74,20 @@ def post_public(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _public_channel(slug: str) -> Channel:
-    channel = Channel.objects.filter(slug=slug, kind=ChannelKind.PUBLIC).first()
-    if channel is None:
-        raise Http404("No such public list.")
-    return channel
+    try:
+        return access_public_list(slug)
+    except NotFound:
+        raise Http404("No such public list.") from None
 
 
 @require_GET
 def archive(request: HttpRequest, slug: str) -> HttpResponse:
-    """A public list's archive: open to everyone, no login."""
+    """A public list's archive, open to everyone (no login): its threads, the most recently
+    active first, each post under the one it answers (imported mail as well)."""
     channel = _public_channel(slug)
-    page = page_number(request, per_page=ARCHIVE_PAGE)
-    start = (page - 1) * ARCHIVE_PAGE
-    posts = list(
-        PublicPost.objects.filter(channel=channel)
-        .defer("body")
-        .order_by("-created_at", "-id")[start : start + ARCHIVE_PAGE + 1]
-    )
-    context = {
-        "channel": channel,
-        "posts": posts[:ARCHIVE_PAGE],
-        "page": page,
-        "more": len(posts) > ARCHIVE_PAGE,
-    }
+    page = page_number(request, per_page=ARCHIVE_THREADS)
+    threads, more = archive_threads(channel, page=page, per_page=ARCHIVE_THREADS)
+    context = {"channel": channel, "threads": threads, "page": page, "more": more}
     return render(request, "web/lists/archive.html", context)
 
 
@@ -101,7 +97,8 @@ def public_post(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     post = PublicPost.objects.filter(channel=channel, pk=post_id).first()
     if post is None:
         raise Http404("No such post.")
-    return render(request, "web/lists/post.html", {"channel": channel, "post": post})
+    context = {"channel": channel, "post": post, "thread": thread_of(post)}
+    return render(request, "web/lists/post.html", context)
 
 
 @require_GET

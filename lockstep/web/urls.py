@@ -15,6 +15,7 @@ from lockstep.web import (
     signin,
     triage,
     views,
+    vulns,
 )
 from lockstep.web.paging import IdConverter
 from lockstep.web.tokens import my_tokens
@@ -72,6 +73,11 @@ urlpatterns = [
     # Triage: the upstream team's inbox.
     path("triage/", triage.inbox, name="triage"),
     path("triage/<id:report_id>/", triage.report_detail, name="triage-report"),
+    path(
+        "triage/<id:report_id>/files/<id:file_id>/",
+        report_files.triage_file,
+        name="triage-file",
+    ),
     path("triage/<id:report_id>/accept/", triage.accept, name="triage-accept"),
     path("triage/<id:report_id>/decline/", triage.decline, name="triage-decline"),
     path("triage/<id:report_id>/duplicate/", triage.duplicate, name="triage-duplicate"),
@@ -119,7 +125,17 @@ urlpatterns = [
     path("cases/<id:case_id>/status/", cases.set_status, name="case-status"),
     path("cases/<id:case_id>/date/", cases.set_date, name="case-date"),
     path("cases/<id:case_id>/participants/", cases.participants, name="case-participants"),
-    path("cases/<id:case_id>/vulnerabilities/", cases.add_vulnerability, name="case-vuln"),
+    path("cases/<id:case_id>/vulnerabilities/", vulns.add_vulnerability, name="case-vuln"),
+    path(
+        "cases/<id:case_id>/vulnerabilities/<id:vuln_id>/",
+        vulns.edit_vulnerability,
+        name="case-vuln-edit",
+    ),
+    path(
+        "cases/<id:case_id>/vulnerabilities/<id:vuln_id>/delete/",
+        vulns.delete_vulnerability,
+        name="case-vuln-delete",
+    ),
     path(
         "cases/<id:case_id>/attachments/<id:attachment_id>/",
         cases.attachment,

@@ -7,6 +7,7 @@ a new endpoint cannot be added without saying who may use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,9 +19,11 @@ from lockstep.accounts.tokens import do_create_api_token
 from lockstep.api.v1.api import api
 from lockstep.audit.models import AuditEvent
 from lockstep.cases.actions.embargo import do_report_breach, do_request_extension
+from lockstep.cases.actions.posts import do_add_post
 from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerability
 from lockstep.cases.models import Participant
 from lockstep.cases.queries import access_case_by_id
+from lockstep.core import clock
 from lockstep.core.actor import Actor
 from lockstep.cve.actions.reserving import reserve_cve
 from lockstep.intake.actions import ReportInput, do_submit_report
@@ -73,14 +76,29 @@ OPS = [
     ),
     Op("get", "/cases/{case_id}/posts", READ),
     Op("post", "/cases/{case_id}/posts", WRITE, writes=True),
+    # Only its author (the maintainer) edits a post.
+    Op(
+        "put",
+        "/cases/{case_id}/posts/{post_id}",
+        _table(vendor=403, coordinator=403),
+        writes=True,
+    ),
     Op("post", "/cases/{case_id}/disclosure-date", LEAD, writes=True),
     Op("post", "/cases/{case_id}/invite-channel", LEAD, writes=True),
     Op("post", "/cases/{case_id}/vulnerabilities", LEAD_CREATE, writes=True),
     Op("put", "/cases/{case_id}/vulnerabilities/{vuln_id}", LEAD, writes=True),
+    Op("delete", "/cases/{case_id}/vulnerabilities/{vuln_id}", LEAD_NO_CONTENT, writes=True),
     Op("put", "/cases/{case_id}/vulnerabilities/{vuln_id}/status", READ, writes=True),
     Op("get", "/cases/{case_id}/embargo", READ),
     Op("post", "/cases/{case_id}/disclosure-date/agree", NO_CONTENT, writes=True),
     Op("post", "/cases/{case_id}/disclosure-date/confirm", LEAD_NO_CONTENT, writes=True),
+    # Only the list's coordinator waives its minimum notice; the upstream cannot.
+    Op(
+        "post",
+        "/cases/{case_id}/disclosure-date/short-embargo",
+        _table(vendor=403, maintainer=403),
+        writes=True,
+    ),
     Op("post", "/cases/{case_id}/extensions", WRITE, writes=True),
     Op("post", "/cases/{case_id}/extensions/{request_id}/decision", LEAD, writes=True),
     Op("post", "/cases/{case_id}/breaches", WRITE, writes=True),
@@ -179,6 +197,7 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
     )
     lead = actor_for(world.maintainer)
     spare = reserve_cve(access_case_by_id(lead, world.case.pk), actor=lead)
+    post = do_add_post(access_case_by_id(lead, world.case.pk), body="Mine.", actor=lead)
     values = {
         "cve_id": spare.cve_id,
         "request_id": extension.pk,
@@ -186,12 +205,18 @@ def _prepare(op: Op, world: CaseWorld) -> tuple[str, dict[str, Any]]:
         "case_id": world.case.pk,
         "vuln_id": world.case.vulnerabilities.get().pk,
         "participant_id": vendor_seat.pk,
+        "post_id": post.pk,
         "report_id": report.pk,
     }
     bodies: dict[str, dict[str, Any]] = {
         "/cases/{case_id}/participants": {"org": "bluefin"},
         "/cases/{case_id}/posts": {"body": "hello"},
         "/cases/{case_id}/disclosure-date": {"disclosure_at": disclosure_in(5).isoformat()},
+        "/cases/{case_id}/posts/{post_id}": {"body": "Mine, corrected."},
+        "/cases/{case_id}/disclosure-date/short-embargo": {
+            "disclosure_at": (clock.now() + timedelta(hours=3)).isoformat(),
+            "reason": "Exploited in the wild.",
+        },
         "/cases/{case_id}/vulnerabilities": {"title": "Second"},
         "/cases/{case_id}/vulnerabilities/{vuln_id}": {"title": "Renamed"},
         "/cases/{case_id}/vulnerabilities/{vuln_id}/status": {"status": "affected"},

@@ -61,7 +61,12 @@ def build_case_world(*, accept: bool = True, tag: str = "") -> CaseWorld:
     """`tag` makes names unique when a test needs two worlds."""
     upstream = OrganizationFactory(name=f"libquokka team{tag}", kind=OrgKind.UPSTREAM)
     maintainer = _member(upstream, Role.ADMIN)
-    project = ProjectFactory(name=f"libquokka{tag}", slug=f"libquokka{tag}", upstream=upstream)
+    project = ProjectFactory(
+        name=f"libquokka{tag}",
+        slug=f"libquokka{tag}",
+        upstream=upstream,
+        purls=[f"pkg:pypi/libquokka{tag}"],
+    )
     coordinator_org = OrganizationFactory(name=f"Openlist{tag}", kind=OrgKind.COORDINATOR)
     coordinator = _member(coordinator_org, Role.ADMIN)
     channel = ChannelFactory(

@@ -205,18 +205,17 @@ def _handler(provider: FakeOpenIDProvider) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             provider.requests.append(("GET", url.path))
             authorization = self.headers.get("Authorization", "")
-            if url.path == "/.well-known/openid-configuration":
-                self._json(200, provider.discovery())
-            elif url.path == "/jwks":
-                self._json(200, provider.jwks())
-            elif url.path == "/authorize":
+            if url.path == "/authorize":
                 query = {key: values[0] for key, values in parse_qs(url.query).items()}
                 status, headers, body = provider.authorize(query)
                 self._json(status, body, headers)
-            elif url.path == "/userinfo":
-                self._json(*provider.userinfo(authorization))
-            else:
-                self._json(404, {"error": "not_found"})
+                return
+            routes = {
+                "/.well-known/openid-configuration": lambda: (200, provider.discovery()),
+                "/jwks": lambda: (200, provider.jwks()),
+                "/userinfo": lambda: provider.userinfo(authorization),
+            }
+            self._json(*routes.get(url.path, _not_found)())
 
         def do_POST(self) -> None:
             url = urlsplit(self.path)
@@ -227,9 +226,11 @@ def _handler(provider: FakeOpenIDProvider) -> type[BaseHTTPRequestHandler]:
             if url.path == "/token":
                 self._json(*provider.token(form, self.headers.get("Authorization", "")))
             else:
-                self._json(404, {"error": "not_found"})
+                self._json(*_not_found())
 
-        def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        def _json(
+            self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -244,6 +245,10 @@ def _handler(provider: FakeOpenIDProvider) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+def _not_found() -> tuple[int, dict[str, Any]]:
+    return 404, {"error": "not_found"}
 
 
 @contextmanager

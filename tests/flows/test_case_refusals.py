@@ -141,8 +141,14 @@ def _web(world: CaseWorld) -> Client:
         ("date/", {"disclosure_at": "2020-01-01T14:00"}, "is not in the future"),
         (
             "vulnerabilities/",
-            {"title": "t", "affected": "{not json"},
-            "must be JSON lists.",
+            {
+                "title": "t",
+                "pkg-count": "1",
+                "pkg-0-ecosystem": "PyPI",
+                "pkg-0-name": "libquokka",
+                "pkg-0-versions": "banana",
+            },
+            "is not a valid PEP 440 version",
         ),
         ("vulnerabilities/", {"title": ""}, "needs a title"),
         ("participants/", {"action": "dance"}, "Unknown action."),

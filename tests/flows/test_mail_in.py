@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lockstep.cases.models import Post
+from lockstep.intake.actions import do_add_report_message
 from lockstep.intake.models import Report
 from lockstep.mailgw.addresses import (
     bounce_address,
@@ -29,7 +30,7 @@ from lockstep.mailin.smtpd import make_controller
 from lockstep.mailin.tasks import process_waiting
 from lockstep.orgs.actions import do_add_user_key
 from tests.conftest import actor_for
-from tests.factories.cases import CaseWorld, build_case_world
+from tests.factories.cases import SYSTEM, CaseWorld, build_case_world
 from tests.factories.gpg import GnuPG
 from tests.flows.test_serve import free_port
 
@@ -350,3 +351,6 @@ def test_an_encrypted_report_is_acknowledged_without_its_link(
     ack = OutboundMessage.objects.get(to_address="rae@research.example")
     assert "/track/" not in ack.body
     assert "Secret overflow" not in ack.subject + ack.body
+    # She holds no link to read news at, and a notice in clear would undo her care: none.
+    do_add_report_message(report, body="Reproduced.", from_reporter=False, actor=SYSTEM)
+    assert OutboundMessage.objects.filter(to_address="rae@research.example").count() == 1

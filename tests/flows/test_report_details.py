@@ -21,6 +21,7 @@ from lockstep.intake.actions import (
     do_add_reporter_post,
     do_submit_report,
 )
+from lockstep.intake.queries import access_case_report_file, list_case_report_files
 from tests.conftest import actor_for
 from tests.factories.cases import SYSTEM, build_case_world
 
@@ -44,7 +45,12 @@ def test_accepted_case_carries_versions_poc_and_files() -> None:
     body = case.posts.get().body
     assert "Affected versions: 1.0-1.4" in body
     assert "quokka -d crash.qk" in body
-    assert case.attachments.get().content == b"\x89QK"
+    assert "Files sent with the report (in the case room): crash.qk" in body
+    # One copy, kept with the report: the case's participants reach it through the case.
+    assert not case.attachments.exists()
+    lead = access_case_by_id(actor_for(world.maintainer), case.pk)
+    (shown,) = list_case_report_files(lead)
+    assert access_case_report_file(lead, shown.pk).content == b"\x89QK"
     assert case.disclosure_at is None  # no date proposed yet: the lead sets it
 
 

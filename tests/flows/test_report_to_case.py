@@ -191,7 +191,9 @@ def test_statuses_tell_no_response_from_not_affected() -> None:
             title="Overflow",
             cwe="787",
             cvss3="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-            affected=[{"purl": "pkg:pypi/quokka", "ranges": [{"introduced": "0", "fixed": "1.2"}]}],
+            affected=[
+                {"purl": "pkg:pypi/libquokka", "ranges": [{"introduced": "0", "fixed": "1.2"}]}
+            ],
         ),
         actor=lead_actor,
     )

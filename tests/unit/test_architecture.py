@@ -134,3 +134,36 @@ def test_work_after_commit_names_tasks_of_its_own_app() -> None:
         assert isinstance(task_at(name), Task), name
         app = path.relative_to(ROOT).parts[0]
         assert name.startswith(f"lockstep.{app}."), f"{path.relative_to(ROOT)} queues {name}"
+
+
+MAIL_SPEC_HOME = ROOT / "mailgw" / "outbound" / "outbox.py"  # where MailSpec is defined
+
+
+def _mail_specs(tree: ast.AST) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "MailSpec"
+    ]
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_mail_is_built_by_the_builders_in_emails_modules(path: Path) -> None:
+    """Each message has one builder in its app's `emails.py`, which renders its words from
+    `templates/email/<name>/` (`mailgw.outbound.templates.render_mail`): no `MailSpec`
+    anywhere else, and none whose subject or body is spelled out in Python."""
+    if path == MAIL_SPEC_HOME:
+        return
+    specs = _mail_specs(ast.parse(path.read_text(encoding="utf-8")))
+    if path.name != "emails.py":
+        assert not specs, f"{path.relative_to(ROOT)} builds mail outside an emails.py builder"
+    spelled = [
+        f"line {spec.lineno}: {keyword.arg}"
+        for spec in specs
+        for keyword in spec.keywords
+        if keyword.arg in {"subject", "body"}
+        and isinstance(keyword.value, ast.JoinedStr | ast.BinOp | ast.Constant)
+    ]
+    assert not spelled, f"{path.relative_to(ROOT)}: mail text belongs in templates: {spelled}"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 
+from lockstep.accounts.models import User
 from lockstep.advisories.models import Advisory
 from lockstep.audit.record import verify
 from lockstep.cases.actions.posts import do_add_post
@@ -93,3 +97,27 @@ def test_a_demo_members_copy_decrypts_with_gnupg_2_2(tmp_path: Path) -> None:
     entity = gpg.run("--decrypt", stdin=armored.encode() if isinstance(armored, str) else armored)
     assert b"Patch v3 is ready." in entity
     assert verify_signed(entity, public_key=list_public_key())
+
+
+def test_the_demo_prints_its_logins_again_on_a_second_start(settings: Any, tmp_path: Path) -> None:
+    """`lockstep serve --demo` on an instance that has the demo world already: the logins are
+    printed again (issue 12), only those that still exist and may sign in."""
+    settings.DATA_DIR = tmp_path
+    first, again = StringIO(), StringIO()
+    call_command("lockstep_demo", stdout=first)
+    assert "Demo world created" in first.getvalue()
+    User.objects.filter(email="eli@kestrel.example").update(is_active=False)
+    call_command("lockstep_demo", stdout=again)
+    text = again.getvalue()
+    assert "already here; nothing changed" in text
+    for email in ("quinn@libquokka.example", "olga@openlist.example", "ana@northwind.example"):
+        assert email in text
+        assert email in first.getvalue()
+    assert "rita@research.example" in text
+    assert "eli@kestrel.example" not in text
+    assert "password: quokka-demo-password (unless someone changed it)" in text
+    assert f"{tmp_path / 'demo-keys'}/" in text
+    logins = [line for line in first.getvalue().splitlines() if "@" in line]
+    assert [line for line in text.splitlines() if "@" in line] == [
+        line for line in logins if "eli@" not in line
+    ]

@@ -19,8 +19,9 @@ from lockstep.cases.actions.vulns import VulnerabilityInput, do_add_vulnerabilit
 from lockstep.cases.models import Attachment
 from lockstep.cases.queries import access_case_by_id
 from lockstep.core.actor import Actor
-from lockstep.core.uploads import UploadedFile
+from lockstep.core.uploads import UploadedFile, stored_file_fields
 from lockstep.intake.actions import ReportInput, do_submit_report
+from lockstep.intake.models import ReportAttachment
 from tests.conftest import actor_for
 from tests.factories.cases import CaseWorld, build_case_world, disclosure_in
 
@@ -55,6 +56,7 @@ OK_WRITE = {
     "reporter": LOGIN,
 }
 LEAD_WRITE = {**OK_WRITE, "vendor": 403}
+LEAD_READ = {**OK_READ, "vendor": 403}
 TRIAGE = {
     "anonymous": LOGIN,
     "other_vendor": 404,
@@ -68,6 +70,7 @@ TRIAGE_WRITE = {**TRIAGE, "maintainer": 302}
 ENDPOINTS = [
     Endpoint("case", "get", OK_READ),
     Endpoint("case-attachment", "get", OK_READ),
+    Endpoint("case-report-file", "get", OK_READ),  # the reporter's files, kept with the report
     Endpoint("case-post", "post", OK_WRITE, writes=True),
     # Only its author edits a post (the maintainer wrote it): others in the case get 403.
     Endpoint(
@@ -80,9 +83,14 @@ ENDPOINTS = [
     Endpoint("case-date", "post", LEAD_WRITE, writes=True),
     Endpoint("case-participants", "post", LEAD_WRITE, writes=True),
     Endpoint("case-vuln", "post", LEAD_WRITE, writes=True),
+    Endpoint("case-vuln", "get", LEAD_READ),  # the form
+    Endpoint("case-vuln-edit", "get", LEAD_READ),
+    Endpoint("case-vuln-edit", "post", LEAD_WRITE, writes=True),
+    Endpoint("case-vuln-delete", "post", LEAD_WRITE, writes=True),
     Endpoint("case-embargo", "post", OK_WRITE, writes=True),
     Endpoint("case-advisory", "get", OK_READ),
     Endpoint("triage-report", "get", TRIAGE),
+    Endpoint("triage-file", "get", TRIAGE),
     Endpoint("triage-accept", "post", TRIAGE_WRITE, writes=True),
     Endpoint("triage-decline", "post", TRIAGE_WRITE, writes=True),
     Endpoint("triage-duplicate", "post", TRIAGE_WRITE, writes=False),
@@ -145,6 +153,10 @@ def _request(endpoint: Endpoint, world: CaseWorld, client: Client) -> tuple[str,
             f"/cases/{case.pk}/attachments/{attachment.pk if attachment else 0}/",
             {},
         ),
+        "case-report-file": lambda: (
+            f"/cases/{case.pk}/report-files/{_report_file(world)}/",
+            {},
+        ),
         "case-post": lambda: (f"/cases/{case.pk}/posts/", {"body": "hello"}),
         "case-post-edit": lambda: (
             f"/cases/{case.pk}/posts/{_own_post(world)}/edit/",
@@ -163,9 +175,15 @@ def _request(endpoint: Endpoint, world: CaseWorld, client: Client) -> tuple[str,
             {"action": "add", "org": "bluefin"},
         ),
         "case-vuln": lambda: (f"/cases/{case.pk}/vulnerabilities/", {"title": "Second"}),
+        "case-vuln-edit": lambda: (
+            f"/cases/{case.pk}/vulnerabilities/{vuln.pk}/",
+            {"title": "Overflow, renamed"},
+        ),
+        "case-vuln-delete": lambda: (f"/cases/{case.pk}/vulnerabilities/{vuln.pk}/delete/", {}),
         "case-embargo": lambda: (f"/cases/{case.pk}/embargo/", {"action": "agree"}),
         "case-advisory": lambda: (f"/cases/{case.pk}/advisory/", {}),
         "triage-report": lambda: (f"/triage/{report.pk}/", {}),
+        "triage-file": lambda: (f"/triage/{report.pk}/files/{_report_file(world)}/", {}),
         "triage-accept": lambda: (
             f"/triage/{report.pk}/accept/",
             {"route": "public-list", "override_reason": "x"},
@@ -210,6 +228,17 @@ def test_matrix(endpoint: Endpoint, visitor: str, world: CaseWorld, client: Clie
         assert wrote is should_write
     if expected == 200 and endpoint.name == "case-attachment":
         assert response.content == b"--- a\n"
+    if expected == 200 and endpoint.name in {"case-report-file", "triage-file"}:
+        assert response.content == b"crash\n"
+
+
+def _report_file(world: CaseWorld) -> int:
+    """A file the reporter sent with the report the case came from."""
+    upload = UploadedFile("poc.txt", "text/plain", b"crash\n")
+    found = ReportAttachment.objects.create(
+        report=world.submitted.report, **stored_file_fields(upload)
+    )
+    return found.pk
 
 
 def test_reporter_token_sees_only_its_own_report(world: CaseWorld, client: Client) -> None:
@@ -217,7 +246,9 @@ def test_reporter_token_sees_only_its_own_report(world: CaseWorld, client: Clien
     page = client.get(f"/track/{token}/")
     assert page.status_code == 200
     assert b"Heap overflow in inflate()" in page.content
-    assert page["Referrer-Policy"] == "no-referrer"
+    # Other sites get no Referer (the token is in the address); the page's own forms get a
+    # real Origin, so Django's CSRF check takes them (tests/web/test_tracking_page.py).
+    assert page["Referrer-Policy"] == "same-origin"
     assert client.get(f"/track/{token}x/").status_code == 404
     # The reporter is nobody else's participant: case pages want a login.
     assert client.get(f"/cases/{world.case.pk}/")["Location"].startswith("/login/")

@@ -82,6 +82,14 @@ def test_the_coordinator_allows_a_short_embargo_with_a_reason(client: Client) ->
     assert "2026-11-25 15:00 UTC" in announced.body
     assert "Reason for the short embargo: Exploited in the wild." in announced.body
     assert "allowed a short embargo, until 2026-11-25 15:00 UTC" in done.content.decode()
+    with time_machine.travel(START, tick=False):
+        usual = client.post(url, {**short, "requested": "2026-11-27T14:00"}, follow=True)
+    assert (
+        "success",
+        "Disclosure set to 2026-11-27 14:00 UTC: it gives the list's usual notice, so no "
+        "override was needed.",
+    ) in _messages(usual)
+    assert AuditEvent.objects.filter(tag=CaseTag.SHORT_EMBARGO_ALLOWED).count() == 1
 
 
 def test_a_valid_date_is_a_note_and_only_problems_are_warnings(client: Client) -> None:

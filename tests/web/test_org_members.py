@@ -146,7 +146,7 @@ def test_a_new_person_accepts_with_a_name_and_password_and_is_logged_in(team: Te
     browser = Client()
     page = browser.get(link)
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "Join Northwind Linux" in page.content.decode()
     weak = browser.post(
         link, {"display_name": "Nia", "password": "short", "password_again": "short"}

@@ -55,9 +55,21 @@ def test_a_visitor_sees_the_public_front_page(client: Client) -> None:
     assert 'href="/archive/feed.atom"' in page
     assert 'action="/search/"' in page
     assert 'href="/login/"' in page
-    # Over plain http with no contacts configured there is no security.txt to link to.
-    assert "/.well-known/security.txt" not in page
+    assert '<body>\n  <a class="skip-link" href="#main">Skip to content</a>' in page
+    assert '<main id="main">' in page
+    assert 'href="/.well-known/security.txt"' in page  # over https the report form is one
+    assert client.get("/.well-known/security.txt").status_code == 200
     assert client.get("/cases/")["Location"] == "/login/?next=/cases/"  # the rest needs a login
+
+
+@override_settings(LOCKSTEP_BASE_URL="http://127.0.0.1:8000")
+def test_the_front_page_links_no_security_txt_that_is_not_there(client: Client) -> None:
+    ProjectFactory(slug="libquokka", security_email="")
+    page = client.get("/").content.decode()
+    assert "security.txt" not in page  # plain http, no contacts: neither file exists
+    assert client.get("/.well-known/security.txt").status_code == 404
+    assert client.get("/projects/libquokka/security.txt").status_code == 404
+    assert 'href="/projects/libquokka/report/"' in page
 
 
 @override_settings(

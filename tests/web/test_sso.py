@@ -6,6 +6,7 @@ through the `settings` fixture, from the same JSON that LOCKSTEP_OIDC_PROVIDERS 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.error import HTTPError
@@ -14,7 +15,12 @@ from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_ope
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
@@ -27,6 +33,7 @@ from lockstep.core.actor import Actor
 from lockstep.mailgw.models import OutboundMessage
 from lockstep.orgs.actions import do_add_member
 from lockstep.orgs.models import Role
+from lockstep.signin.adapters import SocialAccountAdapter
 from tests.factories.world import OrganizationFactory, UserFactory
 from tests.fakes.openid_provider import (
     CLIENT_ID,
@@ -80,12 +87,11 @@ BROWSER = build_opener(ProxyHandler({}), _Stay)
 
 def _at_provider(url: str) -> str:
     """Follow the authorization request at the provider; return where it sends the browser."""
-    try:
+    with pytest.raises(HTTPError) as answer:  # a redirect not followed is an "error" to urllib
         BROWSER.open(Request(url), timeout=10)
-    except HTTPError as answer:
-        assert answer.code == 302, answer.read()
-        return str(answer.headers["Location"])
-    raise AssertionError("the provider did not redirect back")
+    with answer.value as redirect:
+        assert redirect.code == 302, redirect.read()
+        return str(redirect.headers["Location"])
 
 
 def _sso(client: Client, provider: FakeOpenIDProvider, person: Person | None) -> Any:
@@ -122,6 +128,13 @@ def test_the_login_page_offers_single_sign_on_only_when_a_provider_is_configured
     # The button's POST is answered with a redirect to the provider: the policy lets it go there.
     policy = page["Content-Security-Policy"]
     assert "form-action 'self' https://login.example.org" in policy
+    # allauth's own "Continue" page (a GET of the button's address) too.
+    confirm = client.get("/oidc/corp/login/")
+    assert confirm.status_code == 200
+    assert "form-action 'self' https://login.example.org" in confirm["Content-Security-Policy"]
+    assert 'href="/static/web/lockstep.css"' in confirm.content.decode()
+    # A sign-on starts with a POST that carries the page's CSRF token, never with a bare link.
+    assert Client(enforce_csrf_checks=True).post("/oidc/corp/login/").status_code == 403
 
 
 def test_an_existing_account_signs_in_by_its_verified_address_connected_at_first_use(
@@ -135,7 +148,7 @@ def test_an_existing_account_signs_in_by_its_verified_address_connected_at_first
     assert client.get("/").status_code == 200
     # The protocol as a provider sees it: discovery, authorization, code for tokens, userinfo.
     [asked] = provider.authorizations
-    assert asked["scope"].split() == ["openid", "profile", "email"]
+    assert sorted(asked["scope"].split()) == ["email", "openid", "profile"]
     assert asked["code_challenge_method"] == "S256"  # PKCE, checked at the token endpoint
     assert asked["redirect_uri"] == CALLBACK
     assert ("POST", "/token") in provider.requests
@@ -236,12 +249,24 @@ def test_an_account_with_a_second_factor_is_asked_for_it_after_the_provider(
     client: Client, provider: FakeOpenIDProvider
 ) -> None:
     user = UserFactory(email="dora@example.org")
-    TOTP.activate(user, generate_totp_secret())
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
     answer = _sso(client, provider, Person(sub="dora-at-corp", email="dora@example.org"))
     assert answer.status_code == 302
     assert answer["Location"] == "/2fa/authenticate/"
     assert _signed_in_as(client) is None
     assert not _events(AccountTag.SIGNED_IN)
+    assert client.post("/2fa/authenticate/", {"code": "000000"}).status_code == 200
+    assert _signed_in_as(client) is None
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    assert client.post("/2fa/authenticate/", {"code": code}).status_code == 302
+    assert _signed_in_as(client) == user.pk
+    [signed_in] = _events(AccountTag.SIGNED_IN)
+    assert signed_in.data["method"] == "oidc:corp"  # the provider, then Lockstep's factor
+
+
+def test_the_adapter_keeps_signing_up_closed(rf: Any) -> None:
+    assert SocialAccountAdapter().is_open_for_signup(rf.get("/"), None) is False
 
 
 def test_a_member_who_must_have_a_second_factor_is_sent_to_set_one_up(

@@ -50,10 +50,13 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     author_label: str = "",
     unverified_sender: bool = False,
     participants_only: bool = False,
+    tells_reporter: bool = True,
 ) -> Post:
     """`author_label` names an author who is not the actor (mail released by a coordinator);
     `unverified_sender` marks mail that no signature on file proves; `participants_only`
-    keeps the post from the reporter (it is mailed to participants only, as every post is)."""
+    keeps the post from the reporter (it is mailed to participants only, as every post is);
+    `tells_reporter=False`: the reporter reads it but is not mailed news of it (Lockstep's own
+    announcements, the report itself opening its case)."""
     text = _checked_body(body)
     check_uploads(files)
     post = Post.objects.create(
@@ -69,7 +72,7 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
     )
     store_attachments(case, post, files)
     announce_post(case, post, author_id=author_id)
-    if not participants_only:
+    if tells_reporter and not participants_only:
         post_for_reporter(post, actor=actor)
     record_case(
         CaseTag.POST_ADDED,
@@ -86,8 +89,18 @@ def add_post(  # noqa: PLR0913 - a post's facts, each named
 
 
 def announce(case: Case, text: str, *, actor: Actor) -> None:
-    """A post in the case from Lockstep itself, mailed to every participant."""
-    add_post(case, body=text, author_id=None, author_org=None, actor=actor, author_label=ANNOUNCER)
+    """A post in the case from Lockstep itself, mailed to every participant. The reporter
+    reads it on the tracking page; it is not news mailed to them (their news is people's
+    words: the maintainers', the participants')."""
+    add_post(
+        case,
+        body=text,
+        author_id=None,
+        author_org=None,
+        actor=actor,
+        author_label=ANNOUNCER,
+        tells_reporter=False,
+    )
 
 
 @transaction.atomic

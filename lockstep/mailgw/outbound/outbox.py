@@ -12,10 +12,10 @@ from django.db import transaction
 from lockstep.core import clock
 from lockstep.core.txn import on_commit_enqueue
 from lockstep.mailgw.models import OutboundMessage, Protection
+from lockstep.mailgw.outbound.templates import RenderedMail, render_mail
 
 DELIVERY_TASK = "lockstep.mailgw.outbound.tasks.deliver_outbound"
 PLAIN_MARKER = "[plain]"
-NOTICE_SUBJECT = "A new message is waiting for you on Lockstep"
 # Heads a post, and every copy of it, that came by mail no signature on file proves.
 UNVERIFIED_NOTE = (
     "[Sender not verified: this came by mail without a signature that proves who sent it.]"
@@ -52,17 +52,19 @@ def choose_protection(spec: MailSpec, recipient: Recipient) -> Protection:
     return Protection.NOTICE
 
 
+def confidential_notice(read_url: str) -> RenderedMail:
+    """What a member without a key gets instead of confidential mail: where to read it."""
+    return render_mail(
+        "confidential-notice",
+        {"read_url": read_url, "instance": settings.LOCKSTEP_INSTANCE_NAME},
+    )
+
+
 def _copy(spec: MailSpec, recipient: Recipient, protection: Protection) -> OutboundMessage:
     now = clock.now()
     subject, body = spec.subject, spec.body
     if protection == Protection.NOTICE:
-        subject = NOTICE_SUBJECT
-        body = (
-            "There is a new message for you in a confidential case.\n"
-            "It is not sent by e-mail because we have no OpenPGP key for you.\n\n"
-            f"Read it here (log in first): {spec.read_url}\n\n"
-            "Add your key under 'My keys' to receive such messages encrypted.\n"
-        )
+        subject, body = confidential_notice(spec.read_url)
     elif protection == Protection.PLAIN and spec.confidential:
         subject = f"{PLAIN_MARKER} {subject}"
     domain = settings.LOCKSTEP_MAIL_DOMAIN

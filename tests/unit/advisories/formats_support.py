@@ -16,10 +16,10 @@ from jsonschema.protocols import Validator
 
 from lockstep.advisories.formats.cwe import CWE_NAMES
 from lockstep.advisories.snapshot import AdvisorySnapshot, TimelineEntry, VulnSnapshot
+from lockstep.cases.affected import parse_affected
 from lockstep.cases.vulndata import (
     CreditType,
     ReferenceType,
-    parse_affected,
     parse_credits,
     parse_cvss,
     parse_references,

@@ -16,7 +16,8 @@ from lockstep.advisories.formats.cve5 import cna_container, render_cve5
 from lockstep.advisories.formats.cwe import CWE_NAMES
 from lockstep.advisories.formats.osv import query_response, render_osv, timestamp
 from lockstep.advisories.formats.products import vers_range
-from lockstep.cases.vulndata import VersionRange, parse_affected, parse_references
+from lockstep.cases.affected import VersionRange, parse_affected
+from lockstep.cases.vulndata import parse_references
 from tests.unit.advisories.formats_support import (
     CNA_PUBLISHED,
     COMMIT,
@@ -158,7 +159,9 @@ def test_osv_git_ranges_only_for_commit_hashes() -> None:
     assert git["versions"] == ["v3.0.0", "v3.0.1"]
     # Tags cannot be a GIT range: kept as stored, not dropped.
     assert git["database_specific"] == {
-        "source_ranges": [{"introduced": "v3.0.0", "fixed": "v3.0.2"}]
+        "source_ranges": [
+            {"type": "ECOSYSTEM", "events": [{"introduced": "v3.0.0"}, {"fixed": "v3.0.2"}]}
+        ]
     }
 
 
@@ -166,7 +169,11 @@ def test_osv_keeps_packages_without_an_ecosystem_in_database_specific() -> None:
     doc = osv_docs()[1]
     assert "pkg:generic/tmplkit-cli" not in json.dumps(doc["affected"])
     assert doc["database_specific"]["unmapped_affected"] == [
-        {"purl": "pkg:generic/tmplkit-cli", "ranges": [{"introduced": "2.0"}], "versions": []}
+        {
+            "purl": "pkg:generic/tmplkit-cli",
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}]}],
+            "versions": [],
+        }
     ]
 
 
@@ -629,7 +636,9 @@ def test_osv_edge_cases() -> None:
     }
     assert gitlab["package"]["name"] == "https://gitlab.com/acme/lib"
     assert "ranges" not in gitlab
-    assert gitlab["database_specific"] == {"source_ranges": [{"introduced": "v1.0"}]}
+    assert gitlab["database_specific"] == {
+        "source_ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "v1.0"}]}]
+    }
 
 
 def test_csaf_repeated_ranges_and_same_named_packages() -> None:

@@ -15,14 +15,15 @@ from lockstep.advisories.versions import (
     package_key,
     parse_query,
 )
-from lockstep.cases.vulndata import AffectedPackage, VersionRange
+from lockstep.cases.affected import AffectedPackage, VersionRange, parse_affected, range_of
 from lockstep.core.errors import ValidationError
 
 
 def hit(purl: str, version: str, *ranges: VersionRange, versions: tuple[str, ...] = ()) -> bool:
     """Does an advisory on `purl` with these ranges and versions affect `version`?"""
     query = PackageQuery(purl=package_key(purl), version=version)
-    return affects(query, [AffectedPackage(purl=purl, ranges=ranges, versions=versions)])
+    spans = tuple(range_of(span) for span in ranges)
+    return affects(query, [AffectedPackage(purl=purl, ranges=spans, versions=versions)])
 
 
 # (purl, lower, higher, naive string comparison gets it wrong)
@@ -159,6 +160,32 @@ def test_any_of_several_ranges() -> None:
     assert not hit(PYPI, "1.5", *ranges)
 
 
+@pytest.mark.parametrize(
+    ("version", "affected"),
+    [("0.5", False), ("1.0", True), ("1.1", True), ("1.2", False), ("2.4", True), ("2.5", False)],
+)
+def test_osv_events_match_interval_by_interval(version: str, affected: bool) -> None:
+    events = [{"introduced": "1.0"}, {"fixed": "1.2"}, {"introduced": "2.0"}, {"limit": "2.5"}]
+    packages = parse_affected(
+        [
+            {
+                "purl": PYPI,
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": events},
+                    # Commits: only the repository orders them; they match no version.
+                    {
+                        "type": "GIT",
+                        "repo": "https://git.example/j",
+                        "events": [{"introduced": "0"}],
+                    },
+                ],
+            }
+        ]
+    )
+    query = PackageQuery(purl=package_key(PYPI), version=version)
+    assert affects(query, packages) is affected
+
+
 def test_unknown_purl_type_matches_exact_versions_and_generic_order() -> None:
     purl = "pkg:unheard-of/thing"
     assert hit(purl, "build-7", versions=("build-7",))
@@ -168,15 +195,16 @@ def test_unknown_purl_type_matches_exact_versions_and_generic_order() -> None:
 
 def test_only_the_queried_package_counts() -> None:
     query = PackageQuery(purl=package_key(PYPI), version="1.0")
-    other = AffectedPackage(purl="pkg:pypi/flask", ranges=(VersionRange("0"),))
+    other = AffectedPackage(purl="pkg:pypi/flask", ranges=(range_of(VersionRange("0")),))
     assert not affects(query, [other])
-    assert affects(query, [other, AffectedPackage(purl=PYPI, ranges=(VersionRange("0"),))])
+    mine = AffectedPackage(purl=PYPI, ranges=(range_of(VersionRange("0")),))
+    assert affects(query, [other, mine])
     assert not affects(query, [])
 
 
 def test_stored_purls_match_by_pep_503_name() -> None:
     query = parse_query({"package": {"ecosystem": "PyPI", "name": "foo.bar"}, "version": "1.0"})
-    stored = AffectedPackage(purl="pkg:pypi/Foo_Bar", ranges=(VersionRange("0"),))
+    stored = AffectedPackage(purl="pkg:pypi/Foo_Bar", ranges=(range_of(VersionRange("0")),))
     assert affects(query, [stored])
 
 
@@ -195,9 +223,10 @@ def test_unparsable_stored_versions_fail_only_their_own_range() -> None:
 
 def test_broken_stored_purls_are_skipped() -> None:
     query = PackageQuery(purl=package_key(PYPI), version="1.0")
-    broken = AffectedPackage(purl="not a purl", ranges=(VersionRange("0"),))
+    broken = AffectedPackage(purl="not a purl", ranges=(range_of(VersionRange("0")),))
     assert not affects(query, [broken])
-    assert affects(query, [broken, AffectedPackage(purl=PYPI, ranges=(VersionRange("0"),))])
+    mine = AffectedPackage(purl=PYPI, ranges=(range_of(VersionRange("0")),))
+    assert affects(query, [broken, mine])
 
 
 def test_an_unparsable_query_version_is_a_validation_error() -> None:

@@ -55,6 +55,7 @@ SCOPE_OF: dict[tuple[str, str], Scope | None] = {
     ("post", "/cases/{case_id}/invite-channel"): WRITE,  # a private list, not the public
     ("post", "/cases/{case_id}/vulnerabilities"): WRITE,
     ("put", "/cases/{case_id}/vulnerabilities/{vuln_id}"): WRITE,
+    ("delete", "/cases/{case_id}/vulnerabilities/{vuln_id}"): WRITE,
     ("put", "/cases/{case_id}/vulnerabilities/{vuln_id}/status"): WRITE,
     # embargo
     ("get", "/cases/{case_id}/embargo"): READ,

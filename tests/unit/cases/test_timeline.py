@@ -66,7 +66,15 @@ def test_lockstep_itself_is_named_by_the_instance() -> None:
     events = [
         AuditEvent(at=at, actor_kind="system", actor_label="system:embargo-clock", tag="x"),
         AuditEvent(at=at, actor_kind="user", actor_label="ana@example.org", tag=CaseTag.OPENED),
+        AuditEvent(
+            at=at,
+            actor_kind="user",
+            actor_label="olga@example.org",
+            tag=CaseTag.SHORT_EMBARGO_ALLOWED,
+            data={"to": "2026-11-25T15:00:00Z", "short_reason": "Exploited."},
+        ),
     ]
-    first, second = describe(events)
+    first, second, third = describe(events)
+    assert third.text == "allowed a short embargo, until 2026-11-25 15:00 UTC: Exploited"
     assert (first.who, first.text) == ("Lockstep", UNKNOWN)
     assert (second.who, second.text) == ("ana@example.org", "opened the case")

@@ -1,27 +1,22 @@
-"""What a vulnerability carries: CVSS, CWE, affected ranges, references, credits."""
+"""What a vulnerability carries: CVSS, CWE, references, credits (affected: test_affected*.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from lockstep.cases.vulndata import (
     CreditType,
     ReferenceType,
-    affected_to_json,
     credits_to_json,
-    fixed_versions,
     normalise_cwe,
-    parse_affected,
     parse_credits,
     parse_cvss,
     parse_references,
     references_to_json,
 )
-from lockstep.core.errors import ValidationError
+from lockstep.core.errors import InvalidFields, ValidationError
 
 
 @pytest.mark.parametrize(
@@ -68,54 +63,6 @@ def test_bad_cwe(text: str) -> None:
         normalise_cwe(text)
 
 
-GOOD = [
-    {"purl": "pkg:pypi/quokka", "ranges": [{"introduced": "0", "fixed": "1.2.3"}]},
-    {
-        "purl": "pkg:npm/%40q/core",
-        "ranges": [{"introduced": "2.0", "last_affected": "2.4"}],
-        "versions": ["2.0", "2.1"],
-    },
-]
-
-
-def test_affected_round_trip_and_fixed_versions() -> None:
-    parsed = parse_affected(GOOD)
-    assert affected_to_json(parsed)[0] == {
-        "purl": "pkg:pypi/quokka",
-        "ranges": [{"introduced": "0", "fixed": "1.2.3"}],
-        "versions": [],
-    }
-    assert parse_affected(affected_to_json(parsed)) == parsed
-    assert fixed_versions(parsed) == ("1.2.3",)
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ("nope", "expected a list"),
-        (["x"], r"affected\[0\]: expected an object"),
-        ([{"purl": "pkg:pypi/q@1", "ranges": [{"introduced": "0"}]}], "without a version"),
-        ([{"purl": "pkg:pypi/q"}], "at least one range or version"),
-        ([{"purl": "pkg:pypi/q", "ranges": [{"fixed": "1"}]}], r"ranges\[0\].introduced"),
-        (
-            [
-                {
-                    "purl": "pkg:pypi/q",
-                    "ranges": [{"introduced": "0", "fixed": "1", "last_affected": "1"}],
-                }
-            ],
-            "not both",
-        ),
-        ([{"purl": "pkg:pypi/q", "ranges": [{"introduced": "1 .0"}]}], "without spaces"),
-        ([*GOOD, GOOD[0]], "listed twice"),
-        ([GOOD[0]] * 201, "at most 200"),
-    ],
-)
-def test_bad_affected(data: Any, message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
-        parse_affected(data)
-
-
 def test_references_and_credits() -> None:
     refs = parse_references(
         [{"type": "fix", "url": "https://git.example/c/1"}, {"url": "https://x.example"}]
@@ -130,25 +77,40 @@ def test_references_and_credits() -> None:
 
 
 @pytest.mark.parametrize(
-    ("parse", "data", "message"),
+    ("parse", "data", "field", "message"),
     [
-        (parse_references, [{"type": "FIX", "url": "ftp://x"}], "http"),
-        (parse_references, [{"type": "NEWS", "url": "https://x.example"}], "type must be one of"),
-        (parse_references, [{"url": "https://x.example"}] * 2, "listed twice"),
-        (parse_credits, [{"name": ""}], "a name"),
-        (parse_credits, [{"name": "R", "type": "HERO"}], "type must be one of"),
+        (parse_references, "nope", "references", "expected a list"),
+        (parse_references, [{"type": "FIX", "url": "ftp://x"}], "references[0].url", "http"),
+        (
+            parse_references,
+            [{"type": "NEWS", "url": "https://x.example"}],
+            "references[0].type",
+            "the types are",
+        ),
+        (parse_references, [{"url": "https://x.example"}] * 2, "references[1].url", "twice"),
+        (
+            parse_references,
+            [{"url": "https://x.example", "kind": "FIX"}],
+            "references[0].kind",
+            "unknown field",
+        ),
+        (parse_credits, [{"name": ""}], "credits[0].name", "a name"),
+        (parse_credits, [{"name": "R", "type": "HERO"}], "credits[0].type", "the types are"),
+        (parse_credits, [{"name": "R", "contact": ["mailto:r"]}], "credits[0].contact[0]", "http"),
+        (parse_credits, ["R"], "credits[0]", "expected an object"),
     ],
 )
-def test_bad_references_and_credits(parse: Any, data: Any, message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
+def test_bad_references_and_credits(parse: Any, data: Any, field: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message) as caught:
         parse(data)
+    assert caught.value.field == field
 
 
-versions = st.text(alphabet="0123456789.abc-", min_size=1, max_size=10)
-
-
-@given(st.lists(st.tuples(versions, versions), min_size=1, max_size=5))
-def test_affected_round_trips(pairs: list[tuple[str, str]]) -> None:
-    data = [{"purl": "pkg:pypi/q", "ranges": [{"introduced": a, "fixed": b} for a, b in pairs]}]
-    parsed = parse_affected(data)
-    assert parse_affected(affected_to_json(parsed)) == parsed
+def test_every_bad_entry_is_named() -> None:
+    with pytest.raises(InvalidFields) as caught:
+        parse_references([{"url": "nope"}, {"url": "https://ok.example"}, {"type": "X"}])
+    assert [f for f, _ in caught.value.errors] == [
+        "references[0].url",
+        "references[2].type",
+        "references[2].url",
+    ]
