@@ -50,6 +50,10 @@ is read or written (the URL's own database name is ignored).
    of machine with a comparable 20,000-message mbox (shared/peers/peers.md §5, §6).
 
 Goal (issue): import + index in under 35 s, search p95 under 10 ms.
+
+With `--mbox`: the comparison with public-inbox on its own corpus shape and queries instead
+(an mbox through `lockstep archive import-mbox`, peers.md's A8 query set, public-inbox run on
+the same mbox when installed): see bench/archive_mbox.py.
 """
 
 from __future__ import annotations
@@ -968,13 +972,15 @@ def _post_rows(channel: Any, subject: str, body: str, *, actor: Any) -> None:
     from lockstep.core import clock
 
     subject, text = " ".join(subject.split()), body.strip()
+    message_id = f"<public-{secrets.token_hex(12)}@{settings.LOCKSTEP_MAIL_DOMAIN}>"
     post = PublicPost.objects.create(
         channel=channel,
         subject=subject,
         body=text,
         author_label=actor.label[:200],
         author_org=None,
-        message_id=f"<public-{secrets.token_hex(12)}@{settings.LOCKSTEP_MAIL_DOMAIN}>",
+        message_id=message_id,
+        thread_key=message_id,  # as do_post_public: a post of its own thread
         created_at=clock.now(),
     )
     archive.index_entry(
@@ -1310,11 +1316,27 @@ def main() -> int:
         default="rows",
         help="rows: the PublicPost row + index_entry (bulk import); action: do_post_public",
     )
+    parser.add_argument(
+        "--mbox",
+        action="store_true",
+        help="the public-inbox comparison instead: our 20,000-message mbox through "
+        "`lockstep archive import-mbox`, then peers.md's A8 queries (bench/archive_mbox.py)",
+    )
+    parser.add_argument("--reps", type=int, default=20, help="--mbox: timed requests per query")
+    parser.add_argument(
+        "--no-public-inbox", action="store_true", help="--mbox: do not run public-inbox"
+    )
     args = parser.parse_args()
+    if args.mbox:  # its own scratch database: a run of the other mode may be going on
+        globals()["BENCH_DATABASE"] = "lockstep_bench_archive_mbox"
     server_url = os.environ.get("LOCKSTEP_DATABASE_URL", "")
     data_dir = tempfile.mkdtemp(prefix="lockstep-archive-")
     try:
         database_url = _scratch_database(server_url) if server_url else None
+        if args.mbox:
+            import archive_mbox
+
+            return archive_mbox.run(args, data_dir, database_url)
         return run(args, data_dir, database_url)
     finally:
         if server_url:

@@ -152,15 +152,6 @@ class AffectedPackage:
                 yield from r.spans
 
 
-def fixed_versions(packages: tuple[AffectedPackage, ...]) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for package in packages:
-        for span in package.spans:
-            if span.fixed:
-                found.setdefault(span.fixed)
-    return tuple(found)
-
-
 def repository_of(package: AffectedPackage, span_range: AffectedRange) -> str:
     """The clone URL a GIT range is on: its `repo`, else the git-hosted purl's repository."""
     if span_range.repo:

@@ -101,12 +101,14 @@ def search(text: str, *, now: datetime, limit: int = 20, offset: int = 0) -> Sea
     ids, total = _matching_ids(query, now=now, limit=limit + 1, offset=offset)
     found = ArchiveEntry.objects.defer("text").in_bulk(ids)
     entries = [found[pk] for pk in ids if pk in found]
+    dated = query.since is not None or query.until is not None
+    windowed = query.text is None or not dated or connection.vendor != "sqlite"
     return SearchPage(
         query=shown,
         entries=entries[:limit],
         has_more=len(entries) > limit,
         total=total,
-        total_capped=total >= RANK_WINDOW,
+        total_capped=windowed and total >= RANK_WINDOW,
     )
 
 

@@ -147,6 +147,10 @@ def test_the_security_page_lists_sessions_and_ends_them() -> None:
     page = laptop.get("/account/security/")
     assert b"Laptop browser" in page.content
     assert b"Phone browser" in page.content
+    # The form asks first (lockstep.js reads `data-confirm` on the form, not on its button).
+    assert '<form method="post" data-confirm="End every session but this one?">' in (
+        page.content.decode()
+    )
     assert laptop.post("/account/security/", {"others": "on"}).status_code == 302
     assert phone.get(SIGNED_IN_PAGE).status_code == 302
     assert laptop.get(SIGNED_IN_PAGE).status_code == 200

@@ -9,15 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lockstep.cases.affected import (
+    AffectedPackage,
     AffectedRange,
     Event,
     EventKind,
     RangeType,
     VersionRange,
     affected_to_json,
-    fixed_versions,
     parse_affected,
     range_of,
+    repository_of,
 )
 from lockstep.core.errors import InvalidFields
 
@@ -64,7 +65,6 @@ def test_the_older_shape_reads_as_one_interval() -> None:
     assert affected_to_json((package,))[0]["ranges"] == [
         {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2.3"}]}
     ]
-    assert fixed_versions((package,)) == ("1.2.3",)
 
 
 @pytest.mark.parametrize(
@@ -164,6 +164,8 @@ def _range(**fields: Any) -> list[dict[str, Any]]:
             "listed twice",
         ),
         ([{"purl": "pkg:pypi/q", "versions": ["1"]}] * 201, "affected", "at most 200"),
+        ([{"purl": "pkg:pypi/q", "ranges": ["0-1.2"]}], "affected[0].ranges[0]", "an object"),
+        ([{"purl": "pkg:pypi/q", "versions": "1.0"}], "affected[0].versions", "a list"),
     ],
 )
 def test_structure_errors_name_their_path(data: Any, field: str, fragment: str) -> None:
@@ -172,6 +174,11 @@ def test_structure_errors_name_their_path(data: Any, field: str, fragment: str) 
     found = dict(caught.value.errors)
     assert field in found, caught.value.errors
     assert fragment in found[field]
+
+
+def test_a_broken_stored_purl_has_no_repository() -> None:
+    package = AffectedPackage("not a purl", (AffectedRange((Event(INTRO, "0"),), RangeType.GIT),))
+    assert repository_of(package, package.ranges[0]) == ""
 
 
 def test_git_hosted_packages_need_no_repo() -> None:

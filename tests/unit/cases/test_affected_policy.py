@@ -74,6 +74,10 @@ ACCEPTED = [
         id="another package, confirmed",
     ),
     pytest.param(
+        [{"purl": "pkg:pypi/quokka", "versions": ["1.0"], "outside_project": False}],
+        id="the project's package, not confirmed otherwise",
+    ),
+    pytest.param(
         [{"purl": "pkg:pypi/quokka", "ranges": [{"introduced": "1.0", "fixed": "1.2"}]}],
         id="the older range shape",
     ),
@@ -193,6 +197,7 @@ REFUSED = [
         "not one of Quokka's packages",
         id="not the project's package",
     ),
+    pytest.param("pkg:pypi/quokka", "affected", "expected a list", id="not a list"),
     pytest.param(
         [{"purl": "pkg:pypi/elsewhere", "versions": ["1.0"], "outside_project": "yes"}],
         "affected[0].outside_project",

@@ -98,6 +98,8 @@ def test_references_and_credits() -> None:
         (parse_credits, [{"name": "R", "type": "HERO"}], "credits[0].type", "the types are"),
         (parse_credits, [{"name": "R", "contact": ["mailto:r"]}], "credits[0].contact[0]", "http"),
         (parse_credits, ["R"], "credits[0]", "expected an object"),
+        (parse_references, ["https://x.example"], "references[0]", "expected an object"),
+        (parse_references, [{"url": "https://x.example"}] * 101, "references", "at most 100"),
     ],
 )
 def test_bad_references_and_credits(parse: Any, data: Any, field: str, message: str) -> None:
