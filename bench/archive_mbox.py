@@ -354,7 +354,8 @@ def public_inbox(
     args: argparse.Namespace, mbox: Path, data_dir: str, queries: list[tuple[str, str]]
 ) -> tuple[list[Timed] | None, float | None]:
     if not shutil.which("public-inbox-index") or args.no_public_inbox:
-        print("public-inbox not installed (Debian: apt-get install public-inbox):")
+        why = "not run (--no-public-inbox)" if args.no_public_inbox else "not installed"
+        print(f"public-inbox {why} (Debian: apt-get install public-inbox):")
         print("  its figures below are peers.md §5's (same machine class, another day)")
         return None, None
     home = Path(tempfile.mkdtemp(prefix="pi-", dir=data_dir))

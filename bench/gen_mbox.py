@@ -41,22 +41,27 @@ REFS_MAX = 12
 PEOPLE = 400
 LIST_ADDRESS = "cvd-list@lists.test"
 
-GIVEN = (
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+GIVEN = _words(
     "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia Peggy Rupert "
     "Sybil Trent Victor Walter Yusuf Zoe Arjun Mei Lars Ingrid Tomasz Priya Kenji Fatima Diego "
     "Oksana Jamal Chen Anja Pavel Lucia Ahmed Hana Marek Sven"
-).split()
-FAMILY = (
+)
+FAMILY = _words(
     "Smith Jones Garcia Muller Rossi Kowalski Tanaka Nguyen Silva Novak Ivanova Schmidt Dubois "
     "Larsen Kim Patel Okafor Haddad Costa Berg Fischer Moreau Wang Singh Ortiz Romano Lindqvist "
     "Yilmaz Kaur Sato"
-).split()
+)
 ACCENTED = ("Jürgen Weiß", "Zoë Lefèvre", "Łukasz Wójcik", "Søren Ærø", "Íñigo Peña")
-DOMAINS = "kernel.test distro-a.test distro-b.test vendor.test example.org uni.test".split()
-AREAS = (
+DOMAINS = _words("kernel.test distro-a.test distro-b.test vendor.test example.org uni.test")
+AREAS = _words(
     "net mm fs/ext4 crypto usb drm sched bpf tls ssh openssl glibc curl libxml2 sudo systemd "
     "kvm nfs"
-).split()
+)
 ACTIONS = "fix avoid handle check validate reject limit sanitize refactor add remove harden"
 FLAWS = (
     "integer overflow in length field",
@@ -205,9 +210,11 @@ class Generator:
         if self.rng.random() < 0.01:
             body += "\n\n" + self.rng.choice(FROM_LINES)
         body = f"{body.rstrip()}\n\n-- \n{name}\n"
-        references = (parent.references + [parent.message_id])[-REFS_MAX:] if parent else []
+        references = [*parent.references, parent.message_id][-REFS_MAX:] if parent else []
         self.sent.append(Sent(message_id, subject, references, body, name))
-        headers = self.headers(name, address, subject, message_id, parent, references)
+        headers = self.headers(
+            name, address, subject, message_id, parent=parent, references=references
+        )
         return address, render(headers, body, self.rng.random(), name=name)
 
     def headers(  # noqa: PLR0913 - one message's header facts
@@ -216,6 +223,7 @@ class Generator:
         address: str,
         subject: str,
         message_id: str,
+        *,
         parent: Sent | None,
         references: list[str],
     ) -> list[str]:

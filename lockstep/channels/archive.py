@@ -19,14 +19,22 @@ the ranking is exact; above it the page says "more than RANK_WINDOW matches".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import Max, Min, QuerySet
 
 from lockstep.channels.models import ArchiveEntry, ArchiveKind, PublicPost
-from lockstep.channels.searchquery import Query, parse, render_fts5, render_tsquery
+from lockstep.channels.searchquery import (
+    Field,
+    Node,
+    Query,
+    Term,
+    parse,
+    render_fts5,
+    render_tsquery,
+)
 
 RANK_WINDOW = 1000
 # bm25 weights of the FTS5 columns: a word in the subject counts five times one in the text.
@@ -177,13 +185,36 @@ _FTS5_PAGE = (
 )
 _ROWID_MAX = 2**63 - 1
 # PostgreSQL: the newest RANK_WINDOW matches by date, ranked with ts_rank on the stored vector.
+# Each term asks its field's vector (`_pg_where`); the tsqueries are written out, not in a CTE,
+# so that the planner sees them: for a common word it walks the published_at index back and
+# stops at RANK_WINDOW matches, for a rarer one it asks the GIN indexes.
 _PG_WINDOW = (
-    "WITH q AS (SELECT to_tsquery('english', %s) AS q), "
-    "w AS (SELECT e.id, e.published_at, e.search_vector FROM channels_archiveentry e, q "
-    "WHERE e.search_vector @@ q.q AND {filters} ORDER BY e.published_at DESC LIMIT %s) "
-    "SELECT w.id, count(*) OVER () FROM w, q ORDER BY ts_rank(w.search_vector, q.q) DESC, "
-    "w.published_at DESC, w.id DESC LIMIT %s OFFSET %s"
+    "WITH w AS (SELECT e.id, e.published_at, e.search_vector FROM channels_archiveentry e "
+    "WHERE {where} AND {filters} ORDER BY e.published_at DESC LIMIT %s) "
+    "SELECT w.id, count(*) OVER () FROM w "
+    "ORDER BY ts_rank(w.search_vector, to_tsquery('english', %s)) DESC, w.published_at DESC, "
+    "w.id DESC LIMIT %s OFFSET %s"
 )
+# A field's own vector (migration 0009), or the entry's weighted vector with the field's weight.
+_PG_VECTORS = {
+    Field.ANY: ("search_vector", Field.ANY),
+    Field.BODY: ("search_vector", Field.BODY),
+    Field.SUBJECT_OR_BODY: ("search_vector", Field.SUBJECT_OR_BODY),
+    Field.SUBJECT: ("subject_vector", Field.ANY),
+    Field.SENDER: ("author_vector", Field.ANY),
+}
+_PG_OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "AND NOT"}
+
+
+def _pg_where(node: Node) -> tuple[str, list[Param]]:
+    """The text part of a query as SQL on the entry `e`, one `@@` per term."""
+    if isinstance(node, Term):
+        column, weight = _PG_VECTORS[node.field]
+        term = render_tsquery(replace(node, field=weight))
+        return f"e.{column} @@ to_tsquery('english', %s)", [term]
+    left, left_params = _pg_where(node.left)
+    right, right_params = _pg_where(node.right)
+    return f"({left} {_PG_OPERATORS[node.kind]} {right})", [*left_params, *right_params]
 
 
 def _rowid_range(query: Query, entry: int | None) -> list[Param]:
@@ -227,8 +258,9 @@ def _matching_ids(query: Query, *, now: datetime, limit: int, offset: int) -> tu
         sql, args = _fts5(query, now, entry)
         args += [offset + limit, *page]
     else:
-        text = render_tsquery(query.text)
-        sql, args = _PG_WINDOW.format(filters=filters), [text, *params, RANK_WINDOW, *page]
+        where, terms = _pg_where(query.text)
+        window = [*terms, *params, RANK_WINDOW, render_tsquery(query.text)]
+        sql, args = _PG_WINDOW.format(where=where, filters=filters), [*window, *page]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         rows = cursor.fetchall()

@@ -48,6 +48,7 @@ from lockstep.core.errors import PermissionDenied, ValidationError
 from lockstep.core.links import public_post_path
 
 BATCH = 1000
+READ_PROGRESS_EVERY = 1000  # messages between two reports of the first pass
 LOOKUP_CHUNK = 500
 OPTIMIZE_FROM = 1000  # imports smaller than this leave the index's merging to FTS5 itself
 FUTURE_SLACK = timedelta(days=1)  # a Date: further ahead than this is a wrong clock
@@ -136,7 +137,7 @@ def plan_import(channel: Channel, path: Path, *, progress: Progress = _no_progre
         for raw in messages(stream):
             envelopes.append(envelope(raw))
             done += len(raw.separator) + len(raw.data) + 1
-            if len(envelopes) % 1000 == 0:
+            if len(envelopes) % READ_PROGRESS_EVERY == 0:
                 progress("reading", min(done, plan.size), plan.size)
     progress("reading", plan.size, plan.size)
     if not envelopes:

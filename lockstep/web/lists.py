@@ -25,7 +25,7 @@ from lockstep.mailgw.outbound.protect import list_public_key
 from lockstep.web.errors import domain_errors
 from lockstep.web.paging import page_number
 
-ARCHIVE_THREADS = 20
+ARCHIVE_THREADS = 15
 
 
 @login_required

@@ -40,6 +40,11 @@ def said(page: Watched, text: str, kind: str = "success") -> None:
     expect(page.page.locator(f"main p.flash.{kind}", has_text=text)).to_be_visible()
 
 
+def menu(page: Watched, name: str) -> None:
+    """Follow a link of the header's navigation (the screenshot is named after it)."""
+    page.follow(page.page.locator("header").get_by_role("link", name=name), label=name)
+
+
 def unfold(page: Watched, summary: str) -> None:
     """Open a <details> by its summary's text (its form is hidden until then)."""
     page.page.locator("summary", has_text=summary).first.click()
@@ -96,6 +101,23 @@ def open_case(pages: Pages, journey: str, width: int, title: str, vulns: list[st
     return case
 
 
+def write_and_correct(page: Watched, text: str) -> None:
+    """A post in the case room, then its correction (marked "edited", not mailed again)."""
+    page.submit("#post-form", {"body": text}, label="posted")
+    said(page, "Posted.")
+    post = page.page.locator("article.post", has_text=text)
+    expect(post).to_have_count(1)
+    post.locator("summary", has_text="Edit your post").click()
+    page.submit(
+        f'article.post:has-text("{text}") details.edit-post form',
+        {"body": f"{text} Corrected: the arm64 build too."},
+        label="post edited",
+    )
+    said(page, "Post edited. It was not mailed again.")
+    post = page.page.locator("article.post", has_text="Corrected: the arm64 build too.")
+    expect(post).to_contain_text("edited")
+
+
 # The account pages every role has.
 
 
@@ -103,11 +125,13 @@ def end_other_sessions(pages: Pages, page: Watched, journey: str, email: str) ->
     """Security: one other session ended by its row's button, then all the others at once
     (that button asks first); the other browser is signed out."""
     other = pages.open(f"{journey}-other-session", width=page.width, login=email)
-    page.follow(page.page.locator("header").get_by_role("link", name="Security"))
+    menu(page, "Security")
     sessions = page.page.locator("table tbody tr")
     expect(sessions.filter(has_text="(this one)")).to_have_count(1)
     session = sessions.filter(has_not_text="(this one)").first.locator("[name=session]")
-    page.submit(f"form:has([name=session][value='{session.get_attribute('value')}'])", label="ended one")
+    page.submit(
+        f"form:has([name=session][value='{session.get_attribute('value')}'])", label="ended one"
+    )
     said(page, "Session ended.")
     page.submit("form:has([name=others])", label="other sessions ended")
     assert "End every session but this one?" in page.dialogs
@@ -120,7 +144,7 @@ def end_other_sessions(pages: Pages, page: Watched, journey: str, email: str) ->
 
 def create_and_revoke_token(page: Watched, name: str) -> None:
     """API tokens: create one (a fresh sign-in is the recent proof it asks for), revoke it."""
-    page.follow(page.page.locator("header").get_by_role("link", name="API tokens"))
+    menu(page, "API tokens")
     page.submit("form:has([name=expires_in_days])", {"name": name}, label="token created")
     expect(page.page.locator("section[role=status] h2")).to_have_text(f"Token “{name}” created")
     token = page.page.locator("#new-token").input_value()
@@ -132,7 +156,7 @@ def create_and_revoke_token(page: Watched, name: str) -> None:
 
 def add_key_and_take_plain_mail(page: Watched, user_id: str) -> None:
     """My keys: paste a new public key; then the mail setting (clear text where allowed)."""
-    page.follow(page.page.locator("header").get_by_role("link", name="My keys"))
+    menu(page, "My keys")
     public = key_pair(user_id).public
     page.submit("form:has([name=armored])", {"armored": public}, label="key added")
     said(page, "added.")
@@ -142,6 +166,13 @@ def add_key_and_take_plain_mail(page: Watched, user_id: str) -> None:
     page.submit("#mail-settings form", {"plain_mail": True}, label="mail settings saved")
     said(page, "Mail settings saved.")
     expect(page.page.locator("#mail-settings [name=plain_mail]")).to_be_checked()
+
+
+def log_out(page: Watched) -> None:
+    """The header's last form: back to the sign-in page, signed out."""
+    page.submit("header form[action='/logout/']", label="logged out")
+    expect(page.page.locator("#id_login")).to_be_visible()
+    expect(page.page.locator("header")).to_contain_text("Log in")
 
 
 # Mail, as the demo's embedded mode leaves it: files in the outbox folder, and an SMTP port.

@@ -3,8 +3,9 @@
 a page wider than the screen and serious or critical axe-core violations, and screenshotted
 into test-artifacts/browser/<journey>/<width>px/.
 
-The maintainer's, vendor's and coordinator's journeys join these the same way: `pages.open(
-"vendor", width=width, login="ana@northwind.example")`, then `goto`, `follow` and `submit`.
+The maintainer's journey is in test_maintainer_journey.py, the vendor's and the coordinator's
+in test_role_journeys.py (their shared steps in roles.py): each module has its own demo
+server, since the report form takes ten reports an hour from one address.
 """
 
 from __future__ import annotations

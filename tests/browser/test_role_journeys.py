@@ -26,11 +26,14 @@ from tests.browser.roles import (
     at,
     create_and_revoke_token,
     end_other_sessions,
+    log_out,
     mail_to,
+    menu,
     open_case,
     said,
     smtp_port,
     unfold,
+    write_and_correct,
 )
 
 pytestmark = BROWSER
@@ -46,16 +49,17 @@ def test_vendor_agrees_answers_asks_and_reports_a_leak(pages: Pages, width: int)
     _find_the_case(ana, title)
     assert ana.page.url.endswith(case)
     _agree_and_answer(ana)
-    _write_and_correct(ana, f"Northwind's packages for {width} px are built.")
+    write_and_correct(ana, f"Northwind's packages for {width} px are built.")
     _ask_for_time_then_report_a_leak(ana)
     _see_the_lists(ana)
     end_other_sessions(pages, ana, "vendor", ANA)
     create_and_revoke_token(ana, f"northwind-ci-{width}")
     add_key_and_take_plain_mail(ana, f"Ana Souza ({width} px) <{ANA}>")
+    log_out(ana)
 
 
 def _find_the_case(ana: Watched, title: str) -> None:
-    ana.follow(ana.page.locator("header").get_by_role("link", name="Cases"))
+    menu(ana, "Cases")
     ana.submit("#case-search", {"q": title, "embargoed": True}, label="cases found")
     rows = ana.page.locator("#cases tbody tr")
     expect(rows).to_have_count(1)
@@ -79,23 +83,6 @@ def _agree_and_answer(ana: Watched) -> None:
     for _status, label in answers:
         expect(ours).to_contain_text(label)
     expect(ana.page.locator("#waiting")).not_to_contain_text("Northwind Linux")
-
-
-def _write_and_correct(page: Watched, text: str) -> None:
-    """A post in the case room, then its correction (marked "edited", not mailed again)."""
-    page.submit("#post-form", {"body": text}, label="posted")
-    said(page, "Posted.")
-    post = page.page.locator("article.post", has_text=text)
-    expect(post).to_have_count(1)
-    post.locator("summary", has_text="Edit your post").click()
-    page.submit(
-        f'article.post:has-text("{text}") details.edit-post form',
-        {"body": f"{text} Corrected: the arm64 build too."},
-        label="post edited",
-    )
-    said(page, "Post edited. It was not mailed again.")
-    post = page.page.locator("article.post", has_text="Corrected: the arm64 build too.")
-    expect(post).to_contain_text("edited")
 
 
 def _ask_for_time_then_report_a_leak(ana: Watched) -> None:
@@ -125,9 +112,111 @@ def _ask_for_time_then_report_a_leak(ana: Watched) -> None:
 
 def _see_the_lists(ana: Watched) -> None:
     """The private list Northwind sits on, and the public list's archive."""
-    ana.follow(ana.page.locator("header").get_by_role("link", name="Dashboard"))
+    menu(ana, "Dashboard")
     ana.follow("distros (demo)", label="the private list")
     expect(ana.page.locator("main")).to_contain_text("Northwind Linux")
     expect(ana.page.locator("#publish, #mail")).to_have_count(0)  # not Northwind's to run
     ana.goto("/lists/oss-security/", label="the public list's archive")
     expect(ana.page.locator("h1")).to_contain_text("oss-security (demo)")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_coordinator_runs_the_lists_shortens_an_embargo_and_lets_mail_through(
+    pages: Pages, demo: Demo, width: int
+) -> None:
+    title = f"Exploited overflow in quokka_read() ({width} px)"
+    case = open_case(pages, "coordinator", width, title, VULNS[:1])
+    olga = pages.open("coordinator", width=width, login=OLGA)
+    _set_the_private_lists_mail(olga)
+    _post_to_the_public_list(olga, f"libquokka 1.4.3 fixes quokka_scan() ({width} px)")
+    menu(olga, "Waiting")
+    expect(olga.page.locator("main")).to_contain_text(title)
+    olga.follow(olga.page.locator("main").get_by_role("link", name=title), label="case room")
+    assert olga.page.url.endswith(case)
+    _allow_a_shorter_embargo(olga)
+    _reply_unsigned_as_a_vendor(demo, case)
+    _let_the_held_reply_through(olga, case)
+    log_out(olga)
+
+
+def _set_the_private_lists_mail(olga: Watched) -> None:
+    menu(olga, "Dashboard")
+    olga.follow("distros (demo)", label="the private list")
+    olga.submit("#mail form", {"subject_tag": "[vs]", "allows_plain_mail": True}, label="list mail")
+    said(olga, "Mail settings saved.")
+    expect(olga.page.locator("#mail-tag")).to_have_value("[vs]")
+    expect(olga.page.locator("#mail [name=allows_plain_mail]")).to_be_checked()
+    expect(olga.page.locator("#mail [name=accepts_unsigned_mail]")).not_to_be_checked()
+
+
+def _post_to_the_public_list(olga: Watched, subject: str) -> None:
+    menu(olga, "Dashboard")
+    olga.follow("oss-security (demo)", label="the public list")
+    body = "libquokka 1.4.3 is out. quokka_scan() no longer loops on a truncated header."
+    olga.submit("#publish form", {"subject": subject, "body": body}, label="published")
+    said(olga, "Published.")
+    expect(olga.page.locator("h1")).to_have_text(subject)
+    expect(olga.page.locator("pre.post-text")).to_have_text(body)
+    olga.follow("oss-security (demo) archive", label="the archive")
+    expect(olga.page.locator("main table")).to_contain_text(subject)
+
+
+def _allow_a_shorter_embargo(olga: Watched) -> None:
+    """Inside the list's 24 hours' notice: exploited in the wild (a weighty act, and the
+    fresh sign-in is its proof). The form asks first; every participant is told why."""
+    unfold(olga, "Allow a shorter embargo (coordinator)")
+    when = at(hours=6)
+    olga.submit(
+        "#short-form",
+        {"requested": when, "reason": "Exploited in the wild against backup servers."},
+        label="short embargo",
+    )
+    assert any("less than the list's minimum notice" in asked for asked in olga.dialogs)
+    said(olga, "participants were told why.")
+    expect(olga.page.locator("#disclosure")).to_contain_text(when.replace("T", " "))
+    timeline = olga.page.locator("#timeline")
+    expect(timeline).to_contain_text("Exploited in the wild")
+
+
+def _reply_unsigned_as_a_vendor(demo: Demo, case: str) -> None:
+    """Bjorn (Northwind) answers the case's mail from his mail program, unsigned: Lockstep
+    holds it, since nothing proves who sent it."""
+    number = re.search(r"/cases/(\d+)/", case)
+    assert number, case
+    copy = mail_to(demo.data, "bjorn@northwind.example", contains=f"<case-{number[1]}@")
+    reply = EmailMessage()
+    reply["From"] = "Bjorn Lind <bjorn@northwind.example>"
+    reply["To"] = str(copy["Reply-To"])
+    reply["Subject"] = f"Re: {copy['Subject']}"
+    reply.set_content("Northwind can ship within six hours: packages are staged.")
+    with smtplib.SMTP("127.0.0.1", smtp_port(demo.log), timeout=30) as smtp:
+        smtp.send_message(reply)
+
+
+def _let_the_held_reply_through(olga: Watched, case: str) -> None:
+    for _ in range(60):  # the worker takes the mail in within moments
+        if "<code>unverified</code>" in olga.fetch("/outbox/").text():
+            break
+        olga.page.wait_for_timeout(500)
+    menu(olga, "Mail")
+    held = olga.page.locator("#held-inbound tbody tr", has_text="bjorn@northwind.example")
+    expect(held).to_contain_text("unverified")
+    expect(olga.page.locator("#sent")).to_contain_text("olga@openlist.example")
+    # Its other sections have no form to try here: the demo writes mail to a folder, which
+    # never refuses a copy, so nothing waits for a retry or is held.
+    for section, heading in (
+        ("#waiting", "Waiting to be sent"),
+        ("#held", "Held for a decision"),
+        ("#dropped", "Dropped and cancelled"),
+    ):
+        expect(olga.page.locator(f"{section} h2")).to_have_text(heading)
+    olga.submit(
+        '#held-inbound tr:has-text("bjorn@northwind.example") form',
+        button="[value=release]",
+        label="let through",
+    )
+    said(olga, "The message from bjorn@northwind.example went through to case")
+    expect(held).to_have_count(0)
+    olga.goto(case, label="the case room again")
+    post = olga.page.locator("article.post", has_text="packages are staged")
+    expect(post).to_contain_text("sender not verified")

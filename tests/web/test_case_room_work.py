@@ -86,8 +86,10 @@ def test_the_coordinator_allows_a_short_embargo_with_a_reason(client: Client) ->
         usual = client.post(url, {**short, "requested": "2026-11-27T14:00"}, follow=True)
     assert (
         "success",
-        "Disclosure set to 2026-11-27 14:00 UTC: it gives the list's usual notice, so no "
-        "override was needed.",
+        (
+            "Disclosure set to 2026-11-27 14:00 UTC: it gives the list's usual notice, so no "
+            "override was needed."
+        ),
     ) in _messages(usual)
     assert AuditEvent.objects.filter(tag=CaseTag.SHORT_EMBARGO_ALLOWED).count() == 1
 
@@ -157,6 +159,18 @@ def test_removing_a_vendor_asks_first(client: Client) -> None:
     room = _room(client, world.case)
     form = room.split('value="remove"')[0].rsplit("<form", 1)[1]
     assert 'data-confirm="Remove Northwind Linux from this case?' in form
+
+
+def test_adding_a_vendor_is_offered_while_the_list_has_one_left(client: Client) -> None:
+    world = _world()
+    sign_in(client, world.maintainer)
+    room = _room(client, world.case)
+    assert '<option value="bluefin">Bluefin OS</option>' in room
+    added = {"action": "add", "org": "bluefin"}
+    assert client.post(f"/cases/{world.case.pk}/participants/", added).status_code == 302
+    room = _room(client, world.case)
+    assert 'id="add-org"' not in room  # no empty list to choose from
+    assert "Every member of distros is in this case" in room
 
 
 def test_the_author_edits_a_post_audited_and_not_mailed(client: Client) -> None:

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from lockstep.audit.models import AuditEvent
+from lockstep.channels import importing
 from lockstep.channels.archive import search
 from lockstep.channels.importing import do_import_mbox
 from lockstep.channels.management.commands.lockstep_import_mbox import ProgressBar
@@ -208,3 +209,57 @@ def test_the_lockstep_command_knows_it() -> None:
         "oss",
         "list.mbox",
     )
+
+
+def test_batches_progress_and_odd_messages(
+    oss: Channel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH", 2)
+    monkeypatch.setattr(importing, "READ_PROGRESS_EVERY", 2)
+    odd = [
+        (
+            "From nobody\nFrom: =?x-unknown?q?Zo=EB?= <z@x.test>\nSubject: no date\n"
+            "Message-ID: <undated@x.test>\nContent-Type: text/plain; charset=x-unknown\n\n"
+            "caf\xe9\n\n"
+        ),
+        _message(1, "from the future", "Later.").replace("2024", "2099"),
+        _message(2, "long", "x" * 200_100),
+    ]
+    seen: list[tuple[str, int, int]] = []
+    summary = do_import_mbox(
+        oss,
+        _mbox(tmp_path, *odd, _message(3, "plain", "ok")),
+        actor=Actor.system("tests"),
+        progress=lambda *report: seen.append(report),
+    )
+    assert summary.imported == 4
+    assert summary.undated == 2
+    assert [report for report in seen if report[0] == "importing"] == [
+        ("importing", 2, 4),
+        ("importing", 4, 4),
+    ]
+    assert len([report for report in seen if report[0] == "reading"]) == 3
+    undated = PublicPost.objects.get(message_id="<undated@x.test>")
+    assert undated.author_label == "=?x-unknown?q?Zo=EB?="  # left as it came
+    assert undated.body == "café"
+    assert undated.created_at == PublicPost.objects.get(subject="from the future").created_at
+    cut = PublicPost.objects.get(subject="long").body
+    assert cut.endswith("[… cut at 200,000 characters]")
+    assert "undated (import time used)" in summary.text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_merges_the_index(
+    audit_head: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oss = ChannelFactory(name="oss-security", slug="oss", kind=ChannelKind.PUBLIC)
+    monkeypatch.setattr(importing, "OPTIMIZE_FROM", 2)
+    path = _mbox(tmp_path, _message(0, "first", "quokka"), _message(1, "second", "quokka"))
+    assert do_import_mbox(oss, path, actor=Actor.system("tests")).imported == 2
+    assert {e.title for e in search("quokka", now=NOW).entries} == {"first", "second"}
+
+
+def test_an_unknown_or_private_list_has_no_public_archive(client: Client) -> None:
+    ChannelFactory(name="distros", slug="distros", kind=ChannelKind.PRIVATE, policy=DISTROS)
+    assert client.get("/lists/nope/").status_code == 404
+    assert client.get("/lists/distros/").status_code == 404
