@@ -279,9 +279,10 @@ def _check_end_state(deployment: Deployment, handler: SlowSink, report: dict[str
     assert deployment.query("SELECT count(*) FROM channels_publicpost") == [(2,)]
     # No worker was taken for dead: the outage was longer than the stale time, but a judge
     # waits for everyone to beat again first.
+    # Two worker processes, each with its publication lane (lockstep.ops.lanes): 4 heartbeats.
     assert deployment.query(
         "SELECT count(*) FROM ops_workerheartbeat WHERE stopped_at IS NULL"
-    ) == [(2,)]
+    ) == [(4,)]
     lost = deployment.query(
         "SELECT traceback FROM django_tasks_database_dbtaskresult WHERE status = 'FAILED'"
     )

@@ -117,7 +117,7 @@ def test_the_case_list_is_paged_keeping_the_filters(
 
 
 def _nav(client: Client) -> str:
-    return client.get("/").content.decode().split("<nav>")[1].split("</nav>")[0]
+    return client.get("/").content.decode().split('<nav aria-label="Main">')[1].split("</nav>")[0]
 
 
 @pytest.mark.parametrize(
