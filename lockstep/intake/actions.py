@@ -328,7 +328,7 @@ def do_mail_reporter_news(report_id: int, *, actor: Actor) -> bool:
     """Send the batched news mail that `intake.news.tell_reporter` deferred to the end of its
     window; idempotent: False when none is waiting (sent already, or nothing new)."""
     report = (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("project", "case")
         .filter(pk=report_id, news_due_at__isnull=False)
         .first()

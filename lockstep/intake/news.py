@@ -126,7 +126,11 @@ def tell_reporter(report: Report, *, now: datetime) -> None:
     recipient = reporter_recipient(report)
     if recipient is None:
         return
-    locked = Report.objects.select_for_update().select_related("project", "case").get(pk=report.pk)
+    locked = (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("project", "case")
+        .get(pk=report.pk)
+    )
     span = window()
     if locked.news_due_at is not None and now < locked.news_due_at + span:
         return  # a batched mail is on its way (a due time long past is a lost task: go on)
