@@ -26,7 +26,6 @@ main loops are kept busy delivering while the benchmark's dates fall due:
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import socket
 import threading
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from fanout import _sink as fanout_sink
 from typing_extensions import override
 
 DELIVER_TASK = "lockstep.mailgw.outbound.tasks.deliver_outbound"
@@ -51,23 +51,8 @@ POST_BODY = (
 # --- the relay ------------------------------------------------------------------------------
 
 
-def _sink(port: int, count: Any, ready: Any) -> None:
-    """An aiosmtpd server that counts the recipients it accepts (runs in its own process)."""
-    from aiosmtpd.controller import Controller
-
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-    class Counter:
-        async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
-            with count.get_lock():
-                count.value += len(envelope.rcpt_tos)
-            return "250 OK"
-
-    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    while True:
-        time.sleep(3600)
+# The relay is bench/fanout.py's counting aiosmtpd sink, in a process of its own.
+_sink = fanout_sink
 
 
 class MailSink:
